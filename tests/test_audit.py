@@ -1,0 +1,41 @@
+"""The hash-chained audit log."""
+
+from sqlalchemy import select, update
+
+from vetting.models import AuditEvent
+from vetting.services import audit
+from vetting.services.actors import SystemActor
+
+
+def test_chain_verifies_and_names_the_first_tampered_event(session, make_account):
+    actor = make_account(role="registrar")
+    events = [audit.record(session, actor, "thing.change", "thing", i, {"n": i, "name": "华信"}) for i in range(5)]
+    assert all(e.prev_hash != e.hash for e in events)
+    assert events[1].prev_hash == events[0].hash
+    report = audit.verify(session)
+    assert report.ok and report.events >= 5
+
+    session.execute(update(AuditEvent).where(AuditEvent.id == events[2].id).values(summary='{"n":99}'))
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok
+    assert report.first_broken_id == events[2].id
+    assert "altered" in report.problem
+
+
+def test_deleting_an_event_breaks_the_link(session):
+    actor = SystemActor("test")
+    events = [audit.record(session, actor, "x", "thing", i) for i in range(3)]
+    session.delete(session.get(AuditEvent, events[1].id))
+    session.flush()
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok and report.first_broken_id == events[2].id
+    assert "does not link" in report.problem
+
+
+def test_events_record_the_actor(session, make_account):
+    actor = make_account(role="registrar")
+    ev = audit.record(session, actor, "a", "s", 1)
+    loaded = session.scalar(select(AuditEvent).where(AuditEvent.id == ev.id))
+    assert loaded.actor_id == actor.id and loaded.actor_label == actor.email

@@ -1,0 +1,28 @@
+"""The JSON API under /api/v1 (flask-smorest); its OpenAPI document is /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from vetting import __version__
+
+
+def init_api(app: Flask) -> Api:
+    app.config.setdefault("API_TITLE", "vetting")
+    app.config.setdefault("API_VERSION", __version__)
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {
+                "description": "Red and black lists of enterprises that invest and build abroad, "
+                "reviewed by accredited associations and scored by a published ruleset."
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    api = Api(app)
+    return api

@@ -1,0 +1,100 @@
+"""Configuration: every setting, its environment variable and its default.
+
+Settings are read from the environment only inside :func:`load_config`, which the application
+factory calls; importing this module reads nothing. ``create_app(config)`` lets tests and
+embedding code pass values directly; those win over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+#: Every setting the service reads. The README's configuration table mirrors this list.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("VETTING_INSTANCE_PATH", "./instance", "Folder for the SQLite file, the secret key, signing keys and releases."),
+    Setting("VETTING_DATABASE_URL", "sqlite:///<instance>/vetting.sqlite3", "SQLAlchemy URL; use postgresql+psycopg://user@host/db in production."),
+    Setting("VETTING_SECRET_KEY", "generated into <instance>/secret_key (mode 0600)", "Key that signs login sessions and CSRF tokens."),
+    Setting("VETTING_SEEDS_PATH", "the seeds/ folder shipped with the package", "Where `vetting init` reads the ruleset and demo data."),
+    Setting("VETTING_DEMO", "auto", "Load the demo data on init: true, false, or auto (only on the embedded SQLite database)."),
+    Setting("VETTING_DB_POOL_SIZE", "5", "Connections per process in the PostgreSQL pool."),
+    Setting("VETTING_DB_TIMEOUT", "5", "Seconds to wait for a database connection or lock before failing fast."),
+    Setting("VETTING_LOG_LEVEL", "INFO", "Python logging level."),
+)
+
+
+def _truthy(value: str | bool | None) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    return None
+
+
+def ensure_secret_key(instance_path: Path) -> str:
+    """Return the secret key stored in the instance folder, creating it (mode 0600) if absent."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping from ``environ`` (default ``os.environ``) and ``overrides``."""
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in env and env[setting.name] != "":
+            values[setting.name] = env[setting.name]
+    values.update(overrides or {})
+
+    instance = Path(values.get("VETTING_INSTANCE_PATH") or "./instance").expanduser().resolve()
+    values["VETTING_INSTANCE_PATH"] = str(instance)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    embedded = not values.get("VETTING_DATABASE_URL")
+    if embedded:
+        values["VETTING_DATABASE_URL"] = f"sqlite:///{instance / 'vetting.sqlite3'}"
+
+    if not values.get("VETTING_SECRET_KEY"):
+        values["VETTING_SECRET_KEY"] = ensure_secret_key(instance)
+
+    if not values.get("VETTING_SEEDS_PATH"):
+        from vetting.resources import bundled_path
+
+        values["VETTING_SEEDS_PATH"] = str(bundled_path("seeds"))
+
+    demo = _truthy(values.get("VETTING_DEMO"))
+    if demo is None:
+        demo = str(values["VETTING_DATABASE_URL"]).startswith("sqlite")
+    values["VETTING_DEMO"] = demo
+
+    values["VETTING_DB_POOL_SIZE"] = int(values.get("VETTING_DB_POOL_SIZE", 5))
+    values["VETTING_DB_TIMEOUT"] = float(values.get("VETTING_DB_TIMEOUT", 5))
+    values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
+    values["SECRET_KEY"] = values["VETTING_SECRET_KEY"]
+    values.setdefault("JSON_SORT_KEYS", False)
+    return values

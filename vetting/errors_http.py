@@ -1,0 +1,57 @@
+"""Error responses: JSON for the API and probes, a plain page elsewhere; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, make_response, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from vetting.errors import DomainError
+
+log = logging.getLogger("vetting")
+
+
+def _wants_json() -> bool:
+    path = request.path
+    if path.startswith("/api/") or path in ("/healthz", "/readyz"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _respond(status: int, body: dict, headers: dict[str, str] | None = None):  # noqa: ANN202
+    if _wants_json():
+        resp = jsonify(body)
+    else:
+        resp = make_response(render_template("error.html", status=status, message=body.get("message", "")))
+    resp.status_code = status
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):  # noqa: ANN202
+        return _respond(exc.status, exc.to_dict())
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        body = {"code": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description or exc.name}
+        data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
+        if isinstance(data, dict) and data.get("messages"):
+            body["errors"] = data["messages"]
+        headers = {k: v for k, v in (exc.get_headers() or []) if k.lower() not in ("content-type",)}
+        return _respond(exc.code or 500, body, headers)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError):  # noqa: ANN202
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig is not None else exc)
+        return _respond(503, {"code": "unavailable", "message": "the database is unavailable; retry shortly"}, {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # noqa: ANN202
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500, {"code": "internal_error", "message": "an internal error occurred; it has been logged"})

@@ -1,0 +1,67 @@
+"""Listings on the red or black list, with their full transition history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vetting.db import Base
+from vetting.models.types import ListingStatus, ListType, UTCDateTime, str_enum, utcnow
+
+
+class Listing(Base):
+    """An enterprise's entry on a list. Proposed, then active after the objection window and a
+    second registrar's confirmation; it ends withdrawn, expired, removed or revoked. The database
+    refuses a second active listing for the same enterprise, so no one is on both lists."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        Index(
+            "uq_listings_one_active_per_enterprise",
+            "enterprise_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_listings_status_list", "status", "list_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    list_type: Mapped[ListType] = mapped_column(str_enum(ListType, "list_type"))
+    status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus, "listing_status"), default=ListingStatus.PROPOSED)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    reason_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grounds: Mapped[str] = mapped_column(Text, default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    objection_deadline: Mapped[date | None] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    events: Mapped[list[ListingEvent]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="ListingEvent.id"
+    )
+
+
+class ListingEvent(Base):
+    """One transition of a listing: the history that answers "what was the status on date X"."""
+
+    __tablename__ = "listing_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_status: Mapped[ListingStatus | None] = mapped_column(str_enum(ListingStatus, "listing_event_from"))
+    to_status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus, "listing_event_to"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    listing: Mapped[Listing] = relationship(back_populates="events")

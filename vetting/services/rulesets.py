@@ -1,0 +1,109 @@
+"""Rulesets: reading documents, storing them immutably, and activating a version."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vetting import rules
+from vetting.errors import Conflict, NotFound, SeedError
+from vetting.models import Ruleset, RulesetStatus
+from vetting.models.types import utcnow
+from vetting.services import audit
+from vetting.services.actors import Actor
+
+
+@dataclass(frozen=True)
+class RulesetSpec:
+    """A validated ruleset document ready to be stored."""
+
+    version: str
+    title: str
+    effective_date: date
+    canonical: str
+    content_hash: str
+    criteria: tuple[str, ...]
+    knockouts: frozenset[str]
+    evidence_threshold: dict[str, int]
+
+    def evidence_from(self, criterion: str) -> int:
+        """Lowest score of ``criterion`` that needs evidence (5 when none does)."""
+        return self.evidence_threshold.get(criterion, 5)
+
+
+def spec_from_document(document: dict[str, Any]) -> RulesetSpec:
+    """Validate ``document`` with the rules engine; raises rules.RulesetError."""
+    compiled = rules.compile_ruleset(document)
+    doc = json.loads(compiled.canonical)
+    return RulesetSpec(
+        version=str(doc["version"]),
+        title=str(doc.get("title") or doc["version"]),
+        effective_date=date.fromisoformat(str(doc["effective_date"])),
+        canonical=compiled.canonical,
+        content_hash=compiled.hash,
+        criteria=tuple(c["code"] for c in doc["criteria"]),
+        knockouts=frozenset(k["code"] for k in doc["knockouts"]),
+        evidence_threshold={
+            c["code"]: int(c["evidence_required_at_or_above"])
+            for c in doc["criteria"]
+            if c.get("evidence_required_at_or_above") is not None
+        },
+    )
+
+
+def read_ruleset_file(path: Path, label: str | None = None) -> RulesetSpec:
+    label = label or str(path)
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SeedError(label, "document", f"cannot be read: {exc}") from None
+    try:
+        return spec_from_document(document)
+    except rules.RulesetError as exc:
+        raise SeedError(label, "document", str(exc)) from None
+
+
+def store_ruleset(session: Session, actor: Actor, spec: RulesetSpec, *, activate: bool = False) -> Ruleset:
+    """Store a ruleset once; the same content again returns the stored row. Flushes only."""
+    existing = session.scalar(select(Ruleset).where(Ruleset.content_hash == spec.content_hash))
+    if existing is not None:
+        return existing
+    clash = session.scalar(select(Ruleset).where(Ruleset.version == spec.version))
+    if clash is not None:
+        raise Conflict(f"ruleset version {spec.version} already exists with other content", conflicting_id=clash.id)
+    row = Ruleset(
+        version=spec.version, title=spec.title, content_hash=spec.content_hash, document=spec.canonical,
+        effective_date=spec.effective_date, status=RulesetStatus.DRAFT,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "ruleset.store", "ruleset", row.id, {"version": row.version, "hash": row.content_hash})
+    if activate:
+        _activate(session, actor, row)
+    return row
+
+
+def _activate(session: Session, actor: Actor, row: Ruleset) -> None:
+    current = session.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE))
+    if current is not None and current.id != row.id:
+        current.status = RulesetStatus.RETIRED
+        session.flush()
+    row.status = RulesetStatus.ACTIVE
+    row.activated_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "ruleset.activate", "ruleset", row.id,
+                 {"version": row.version, "previous": current.version if current is not None and current.id != row.id else None})
+
+
+def active_ruleset(session: Session) -> Ruleset:
+    row = session.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE))
+    if row is None:
+        raise NotFound("no ruleset is active; run `vetting init`")
+    return row
