@@ -39,3 +39,27 @@ def test_events_record_the_actor(session, make_account):
     ev = audit.record(session, actor, "a", "s", 1)
     loaded = session.scalar(select(AuditEvent).where(AuditEvent.id == ev.id))
     assert loaded.actor_id == actor.id and loaded.actor_label == actor.email
+
+
+def test_cli_verify_passes_then_names_the_tampered_event(tmp_path):
+    from click.testing import CliRunner
+
+    from tests.conftest import scratch_database
+    from vetting import migrate
+    from vetting.cli import main
+    from vetting.db import Database, make_engine
+
+    with scratch_database(tmp_path, "audit") as url:
+        db = Database(make_engine(url))
+        migrate.upgrade(db.engine)
+        with db.session() as s:
+            ids = [audit.record(s, SystemActor("t"), "x", "thing", i).id for i in range(4)]
+            s.commit()
+        env = {"VETTING_DATABASE_URL": url, "VETTING_INSTANCE_PATH": str(tmp_path / "i")}
+        ok = CliRunner().invoke(main, ["audit", "verify"], env=env)
+        assert ok.exit_code == 0 and "4 events" in ok.output
+        with db.engine.begin() as conn:
+            conn.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(action="y"))
+        bad = CliRunner().invoke(main, ["audit", "verify"], env=env)
+        assert bad.exit_code == 1 and f"event {ids[1]}" in bad.output
+        db.dispose()

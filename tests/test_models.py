@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from tests.conftest import valid_uscc
 from vetting.countries import InvalidCountry
@@ -100,6 +100,6 @@ def test_only_one_ruleset_is_active(session):
 
 def test_enum_columns_refuse_unknown_values(session, make_enterprise):
     ent = make_enterprise()
-    with pytest.raises(LookupError):
+    with pytest.raises(StatementError, match="not among the defined enum values"):
         ent.projects.append(Project(name="p", host_country="KE", sector="transport", equator_category="D"))
         session.flush()

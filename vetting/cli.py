@@ -211,5 +211,195 @@ def accounts_create(ctx: Context, role: str, email: str, association_code: str |
     click.echo(f"bearer token (shown once, store it now): {created.token}")
 
 
+@main.group()
+def rulesets() -> None:
+    """Rulesets: test golden cases, simulate, activate, render the method, rater agreement."""
+
+
+def _read_document(path: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}") from None
+
+
+@rulesets.command("test")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cases", "cases_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Golden cases file (default: FILE with .cases.yaml).")
+def rulesets_test(file: str, cases_path: str | None) -> None:
+    """Run a ruleset's golden cases; exit 1 if any fails."""
+    from vetting import rules
+
+    try:
+        compiled = rules.compile_ruleset(_read_document(file))
+    except rules.RulesetError as exc:
+        click.secho(f"error: {file}: {exc}", fg="red", err=True)
+        sys.exit(2)
+    path = cases_path or (file[: -len(".yaml")] + ".cases.yaml" if file.endswith(".yaml") else file + ".cases.yaml")
+    results = rules.run_cases(compiled, rules.load_cases(path))
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        mark = click.style("pass", fg="green") if r.passed else click.style("FAIL", fg="red")
+        click.echo(f"{mark}  {r.name}" + ("" if r.passed else f"  expected {r.expected}, got {r.got}"))
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+@rulesets.command("simulate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def rulesets_simulate(ctx: Context, file: str, as_json: bool) -> None:
+    """Show which outcomes would change if FILE replaced the active ruleset. Writes nothing."""
+    import json as _json
+
+    from vetting.services.decisions import simulate
+
+    with ctx.database.session() as session:
+        try:
+            sim = simulate(session, _read_document(file))
+        except DomainError as exc:
+            _fail(exc)
+            return
+        session.rollback()
+    if as_json:
+        click.echo(_json.dumps(sim.__dict__, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{sim.enterprises} enterprises: {sim.current_version} (rows) -> {sim.candidate_version} (columns)")
+    outcomes = ("RED", "NONE", "BLACK")
+    click.echo("          " + "".join(f"{o:>8}" for o in outcomes))
+    for o in outcomes:
+        click.echo(f"{o:<10}" + "".join(f"{sim.matrix[o][n]:>8}" for n in outcomes))
+    click.echo(f"{len(sim.changed)} enterprises change:")
+    for c in sim.changed:
+        click.echo(f"  {c['enterprise_id']:>6}  {c['from']:<5} -> {c['to']:<5}  {c['legal_name'] or ''}"
+                   f"  ({', '.join(c['to_reasons'])})")
+
+
+@rulesets.command("activate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def rulesets_activate(ctx: Context, file: str) -> None:
+    """Store FILE's ruleset, make it active and re-evaluate every enterprise."""
+    from sqlalchemy import func, select
+
+    from vetting.models import Enterprise
+    from vetting.services import rulesets as service
+    from vetting.services.actors import SystemActor
+
+    actor = SystemActor("cli")
+    with ctx.database.session() as session:
+        try:
+            spec = service.spec_from_document(_read_document(file))
+            row = service.store_ruleset(session, actor, spec)
+            total = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.merged_into_id.is_(None)))
+            with click.progressbar(length=total, label=f"re-evaluating under {row.version}") as bar:
+                service.activate_ruleset(session, actor, row.id, progress=bar.update)
+        except DomainError as exc:
+            _fail(exc)
+            return
+    click.echo(f"ruleset {spec.version} ({spec.content_hash[:12]}) is active")
+
+
+@rulesets.command("render")
+@click.option("--output", "-o", default="docs/method.md", show_default=True, type=click.Path(dir_okay=False))
+@pass_ctx
+def rulesets_render(ctx: Context, output: str) -> None:
+    """Write the method document (criteria, rubrics, weights, thresholds) from the active ruleset."""
+    import json as _json
+
+    from vetting.method import render_method
+    from vetting.services.rulesets import active_ruleset
+
+    with ctx.database.session() as session:
+        row = active_ruleset(session)
+        text = render_method(_json.loads(row.document), content_hash=row.content_hash)
+    with open(output, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    click.echo(f"wrote {output} from ruleset {row.version}")
+
+
+@rulesets.command("agreement")
+@pass_ctx
+def rulesets_agreement(ctx: Context) -> None:
+    """Krippendorff's alpha per criterion over the counted assessments, per ruleset version."""
+    from vetting.services.agreement import agreement_report
+
+    with ctx.database.session() as session:
+        report = agreement_report(session)
+    click.echo(report.method)
+    for version, rows in report.by_version.items():
+        click.echo(f"\nruleset {version}")
+        click.echo(f"  {'criterion':<10}{'alpha':>8}{'units':>8}{'values':>8}")
+        for code, row in rows.items():
+            alpha = "n/a" if row["alpha"] is None else f"{row['alpha']:.3f}"
+            click.echo(f"  {code:<10}{alpha:>8}{row['units']:>8}{row['pairable_values']:>8}")
+
+
+@main.group()
+def decisions() -> None:
+    """Decisions: replay from stored inputs, re-evaluate."""
+
+
+@decisions.command("replay")
+@click.argument("decision_id", type=int)
+@pass_ctx
+def decisions_replay(ctx: Context, decision_id: int) -> None:
+    """Recompute decision DECISION_ID from its stored inputs; exit 1 unless byte-identical."""
+    from vetting.services.decisions import replay
+
+    with ctx.database.session() as session:
+        try:
+            result = replay(session, decision_id)
+        except DomainError as exc:
+            _fail(exc)
+            return
+    if result.identical:
+        click.echo(f"decision {decision_id}: identical ({result.outcome}, sha256 {result.stored_sha256})")
+        return
+    click.secho(f"decision {decision_id}: DIFFERENT: stored {result.outcome}, replayed {result.replayed_outcome}; "
+                f"differing parts: {', '.join(result.differences)}", fg="red")
+    sys.exit(1)
+
+
+@decisions.command("evaluate")
+@pass_ctx
+def decisions_evaluate(ctx: Context) -> None:
+    """Re-evaluate every enterprise under the active ruleset and store the decisions."""
+    from vetting.services.evaluation import reevaluate_all
+
+    with ctx.database.session() as session:
+        total = reevaluate_all(session, None, count_only=True)
+        with click.progressbar(length=total, label="evaluating") as bar:
+            result = reevaluate_all(session, None, progress=bar.update)
+    click.echo(f"{result.evaluated} decisions stored (loading {result.seconds_loading:.1f}s, "
+               f"engine {result.seconds_engine:.1f}s, storing {result.seconds_storing:.1f}s)")
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@pass_ctx
+def audit_verify(ctx: Context) -> None:
+    """Recompute the chain; exit 1 and name the first broken link if it does not verify."""
+    from vetting.services import audit as service
+
+    with ctx.database.session() as session:
+        report = service.verify(session)
+    if report.ok:
+        click.echo(f"audit chain verified: {report.events} events")
+        return
+    click.secho(f"audit chain BROKEN at event {report.first_broken_id}: {report.problem} "
+                f"({report.events} events verified before it)", fg="red")
+    sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -25,4 +25,5 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
     return api

@@ -101,3 +101,10 @@ def simulate(session: Session, document: dict[str, Any], *, batch: int = 2000) -
     sim.enterprises = len(ids)
     sim.matrix = {o: {n: counts[(o, n)] for n in outcomes} for o in outcomes}
     return sim
+
+
+def simulate_stored(session: Session, ruleset_id: int) -> Simulation:
+    row = session.get(Ruleset, ruleset_id)
+    if row is None:
+        raise NotFound(f"no ruleset {ruleset_id}")
+    return simulate(session, json.loads(row.document))

@@ -224,3 +224,21 @@ def latest_decision(session: Session, enterprise_id: int) -> Decision | None:
     return session.scalar(
         select(Decision).where(Decision.enterprise_id == enterprise_id).order_by(Decision.id.desc()).limit(1)
     )
+
+
+def reevaluate_all(session: Session, actor: Actor | None, *, count_only: bool = False, progress=None):  # noqa: ANN001, ANN201
+    """Re-evaluate every (unmerged) enterprise under the active ruleset and commit."""
+    from sqlalchemy import func
+
+    from vetting.services import audit
+    from vetting.services.actors import SystemActor
+
+    where = Enterprise.merged_into_id.is_(None)
+    if count_only:
+        return session.scalar(select(func.count()).select_from(Enterprise).where(where))
+    ids = session.scalars(select(Enterprise.id).where(where).order_by(Enterprise.id)).all()
+    result = evaluate_many(session, actor, ids, trigger="reevaluate", progress=progress)
+    audit.record(session, actor or SystemActor("cli"), "decisions.reevaluate", "ruleset",
+                 active_ruleset(session).version, {"enterprises": result.evaluated})
+    session.commit()
+    return result

@@ -107,3 +107,42 @@ def active_ruleset(session: Session) -> Ruleset:
     if row is None:
         raise NotFound("no ruleset is active; run `vetting init`")
     return row
+
+
+def _require_registrar(actor: Actor) -> None:
+    from vetting.errors import PermissionDenied
+    from vetting.models import Account, Role
+
+    if isinstance(actor, Account) and actor.role is not Role.REGISTRAR:
+        raise PermissionDenied("only a registrar can manage rulesets")
+
+
+def create_ruleset(session: Session, actor: Actor, document: dict[str, Any]) -> Ruleset:
+    """Validate and store a ruleset document as a draft."""
+    from vetting.errors import ValidationError
+
+    _require_registrar(actor)
+    try:
+        spec = spec_from_document(document)
+    except rules.RulesetError as exc:
+        raise ValidationError("the ruleset document is not valid", {"document": [str(exc)]}) from None
+    row = store_ruleset(session, actor, spec)
+    session.commit()
+    return row
+
+
+def activate_ruleset(session: Session, actor: Actor, ruleset_id: int, progress=None) -> Ruleset:  # noqa: ANN001
+    """Activate a stored ruleset and re-evaluate every enterprise under it, in one transaction."""
+    from vetting.models import Enterprise
+    from vetting.services.evaluation import evaluate_many
+
+    _require_registrar(actor)
+    row = session.get(Ruleset, ruleset_id)
+    if row is None:
+        raise NotFound(f"no ruleset {ruleset_id}")
+    if row.status is not RulesetStatus.ACTIVE:
+        _activate(session, actor, row)
+    ids = session.scalars(select(Enterprise.id).where(Enterprise.merged_into_id.is_(None)).order_by(Enterprise.id)).all()
+    evaluate_many(session, actor, ids, trigger=f"ruleset.activate:{row.version}", ruleset=row, progress=progress)
+    session.commit()
+    return row

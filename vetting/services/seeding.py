@@ -319,6 +319,7 @@ class SeedReport:
     accounts: int = 0
     enterprises: int = 0
     assessments: int = 0
+    decisions: int = 0
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 

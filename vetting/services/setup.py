@@ -48,4 +48,5 @@ def initialize(database: Database, seeds_path: Path, *, demo: bool,
         if demo and session.scalar(select(func.count()).select_from(Association)) == 0:
             apply_demo(session, INIT_ACTOR, bundle, result.report, progress)
             result.loaded_demo = True
+
     return result

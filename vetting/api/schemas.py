@@ -1,0 +1,80 @@
+"""Marshmallow schemas shared by the API blueprints. Input schemas refuse unknown fields."""
+
+from __future__ import annotations
+
+import json
+
+from marshmallow import RAISE, Schema, fields
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class JsonText(fields.Field):
+    """A column holding canonical JSON text, dumped as the JSON value it encodes."""
+
+    def _serialize(self, value, attr, obj, **kwargs):  # noqa: ANN001, ANN202
+        return None if value is None else json.loads(value)
+
+
+class ErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True, metadata={"example": "the request cannot be accepted"})
+    errors = fields.Dict(metadata={"description": "field path → messages"})
+    conflicting_id = fields.Raw()
+
+
+class RulesetSchema(Schema):
+    id = fields.Integer()
+    version = fields.String(metadata={"example": "2026.1"})
+    title = fields.String()
+    content_hash = fields.String(metadata={"description": "SHA-256 of the canonical JSON document"})
+    status = fields.Function(lambda r: r.status.value)
+    effective_date = fields.Date()
+    activated_at = fields.DateTime(allow_none=True)
+    document = JsonText()
+
+
+class RulesetSummarySchema(RulesetSchema):
+    class Meta:
+        exclude = ("document",)
+
+
+class RulesetCreateSchema(StrictSchema):
+    document = fields.Dict(required=True, metadata={"description": "the ruleset document (same structure as the YAML)"})
+
+
+class DecisionSchema(Schema):
+    id = fields.Integer()
+    enterprise_id = fields.Integer()
+    ruleset_id = fields.Integer()
+    outcome = fields.Function(lambda d: d.outcome.value, metadata={"example": "NONE"})
+    reason_codes = fields.List(fields.String())
+    total_score = fields.Float(allow_none=True)
+    pillar_scores = fields.Dict()
+    input_hash = fields.String()
+    engine_version = fields.String()
+    trigger = fields.String()
+    created_at = fields.DateTime()
+    document = JsonText(metadata={"description": "the full decision: scores, trace, what it would take"})
+
+
+class ReplaySchema(Schema):
+    decision_id = fields.Integer()
+    identical = fields.Boolean()
+    stored_sha256 = fields.String()
+    replayed_sha256 = fields.String()
+    outcome = fields.String()
+    replayed_outcome = fields.String()
+    differences = fields.List(fields.String())
+
+
+class SimulationSchema(Schema):
+    current_version = fields.String()
+    candidate_version = fields.String()
+    candidate_hash = fields.String()
+    enterprises = fields.Integer()
+    matrix = fields.Dict(metadata={"description": "old outcome → new outcome → count"})
+    changed = fields.List(fields.Dict())
