@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vetting.api.auth import BEARER, require_roles
-from vetting.api.schemas import DecisionSchema, ErrorSchema, ReplaySchema
+from vetting.api.schemas import DecisionSchema, ApiErrorSchema, ReplaySchema
 from vetting.models import Role
 from vetting.services import decisions as service
 from vetting.web import request_session
@@ -18,7 +18,7 @@ blp = Blueprint("decisions", __name__, url_prefix="/api/v1/decisions", descripti
 class DecisionView(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, DecisionSchema)
-    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
     @require_roles(Role.REGISTRAR)
     def get(self, decision_id: int):  # noqa: ANN201
         """A stored decision with its scores, trace and what it would take to move."""
@@ -29,7 +29,7 @@ class DecisionView(MethodView):
 class ReplayView(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, ReplaySchema)
-    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
     @require_roles(Role.REGISTRAR)
     def get(self, decision_id: int):  # noqa: ANN201
         """Recompute the decision from its stored inputs and ruleset and compare byte for byte."""

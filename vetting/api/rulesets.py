@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from vetting.api.auth import BEARER, current_account, require_roles
 from vetting.api.schemas import (
-    ErrorSchema,
+    ApiErrorSchema,
     RulesetCreateSchema,
     RulesetSchema,
     SimulationSchema,
@@ -23,7 +23,7 @@ blp = Blueprint("rulesets", __name__, url_prefix="/api/v1/rulesets", description
 @blp.route("/active")
 class ActiveRuleset(MethodView):
     @blp.response(200, RulesetSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="no ruleset is active")
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no ruleset is active")
     def get(self):  # noqa: ANN201
         """The ruleset decisions are made under now, with its full document."""
         return service.active_ruleset(request_session())
@@ -34,8 +34,8 @@ class Rulesets(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(RulesetCreateSchema)
     @blp.response(201, RulesetSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="the version exists with other content")
-    @blp.alt_response(422, schema=ErrorSchema, description="the document does not validate")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the version exists with other content")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="the document does not validate")
     @require_roles(Role.REGISTRAR)
     def post(self, body):  # noqa: ANN001, ANN201
         """Store a new ruleset version as a draft (it changes nothing until activated)."""

@@ -19,7 +19,7 @@ class JsonText(fields.Field):
         return None if value is None else json.loads(value)
 
 
-class ErrorSchema(Schema):
+class ApiErrorSchema(Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True, metadata={"example": "the request cannot be accepted"})
     errors = fields.Dict(metadata={"description": "field path → messages"})

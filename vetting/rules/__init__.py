@@ -1,7 +1,9 @@
 """The rules engine: pure functions over plain data. No database, no Flask.
 
 A ruleset document is validated and compiled once (:func:`compile_ruleset`); its identity is
-the SHA-256 of its canonical JSON.
+the SHA-256 of its canonical JSON. :func:`evaluate` turns one enterprise's facts into a
+:class:`Decision` whose document explains every step; :func:`decision_bytes` is its canonical
+form, byte-identical for the same inputs.
 """
 
 from __future__ import annotations
@@ -11,10 +13,27 @@ from typing import Any
 
 import rule_engine
 
+from vetting.rules.agreement import agreement_by_criterion, krippendorff_alpha
 from vetting.rules.canonical import canonical_json, sha256_hex
+from vetting.rules.cases import CaseResult, load_cases, run_cases
+from vetting.rules.engine import ENGINE_VERSION, Decision, decision_bytes, evaluate, rank
+from vetting.rules.facts import (
+    AssessmentFacts,
+    CriterionScore,
+    EnterpriseFacts,
+    Evidence,
+    KnockoutFinding,
+    ProjectFacts,
+    facts_from_document,
+    facts_to_document,
+)
 from vetting.rules.schema import RulesetError, condition_context, load_document, named_values
 
-__all__ = ["CompiledRuleset", "RulesetError", "canonical_json", "compile_ruleset", "sha256_hex"]
+__all__ = [
+    "ENGINE_VERSION", "AssessmentFacts", "CaseResult", "agreement_by_criterion", "krippendorff_alpha", "load_cases", "run_cases", "CompiledRuleset", "CriterionScore", "Decision", "EnterpriseFacts",
+    "Evidence", "KnockoutFinding", "ProjectFacts", "RulesetError", "canonical_json", "compile_ruleset",
+    "decision_bytes", "evaluate", "facts_from_document", "facts_to_document", "rank", "sha256_hex",
+]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from vetting import migrate
 from vetting.db import Database
-from vetting.models import Association, Ruleset
+from vetting.models import Association, Enterprise, Ruleset
 from vetting.services.actors import SystemActor
+from vetting.services.evaluation import evaluate_many
 from vetting.services.seeding import SeedReport, apply_demo, apply_rulesets, read_seeds
 
 INIT_ACTOR = SystemActor("init")
@@ -48,5 +49,10 @@ def initialize(database: Database, seeds_path: Path, *, demo: bool,
         if demo and session.scalar(select(func.count()).select_from(Association)) == 0:
             apply_demo(session, INIT_ACTOR, bundle, result.report, progress)
             result.loaded_demo = True
+            ids = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).all()
+            evaluated = evaluate_many(session, INIT_ACTOR, ids, trigger="init")
+            result.report.decisions = evaluated.evaluated
+            if progress:
+                progress(f"{evaluated.evaluated} decisions")
 
     return result

@@ -1,0 +1,185 @@
+"""The engine against the golden cases and its properties. No database."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vetting.rules import (
+    AssessmentFacts,
+    CriterionScore,
+    EnterpriseFacts,
+    Evidence,
+    KnockoutFinding,
+    compile_ruleset,
+    decision_bytes,
+    evaluate,
+    facts_from_document,
+    facts_to_document,
+    load_cases,
+    rank,
+    run_cases,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+RULESETS = ROOT / "seeds" / "rulesets"
+RS = compile_ruleset(yaml.safe_load((RULESETS / "2026.1.yaml").read_text(encoding="utf-8")))
+CRITERIA = [c["code"] for c in RS.document["criteria"]]
+CASES = load_cases(RULESETS / "2026.1.cases.yaml")
+EV = (Evidence("document", "report"),)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_golden_case(case):
+    [result] = run_cases(RS, [case])
+    assert result.passed, f"expected {result.expected}, got {result.got}"
+
+
+def test_golden_cases_cover_every_row_and_knockout():
+    assert len(CASES) >= 25
+    reasons = {code for c in CASES for code in c["expect"]["reason_codes"]}
+    assert {row["reason"] for row in RS.document["outcomes"]} <= reasons
+    assert {k["code"] for k in RS.document["knockouts"]} <= reasons
+    assert {b["code"] for b in RS.document["red_blockers"]} <= reasons
+
+
+def test_the_decision_explains_itself():
+    [case] = [c for c in CASES if c["name"] == "pillar-below-floor-under-a-high-total"]
+    from vetting.rules.cases import case_facts
+
+    d = evaluate(RS, case_facts(RS, case)).document
+    assert d["outcome"] == "BLACK" and d["reason_codes"] == ["LOW_PILLAR"]
+    assert "Lowest pillar: E" in d["grounds"]
+    assert d["ruleset"]["hash"] == RS.hash and d["engine_version"]
+    trace = d["trace"]
+    assert [t["result"] for t in trace[:5]] == ["does not hold"] * 4 + ["holds"]
+    assert trace[4]["values"]["min_pillar"] < 25 and trace[4]["values"]["black_pillar_below"] == 25
+    assert all(t["result"] == "not evaluated" for t in trace[5:])
+    e1 = next(c for c in d["criteria"] if c["criterion"] == "E1")
+    assert e1["median"] == 0 and [s["score"] for s in e1["scores"]] == [0, 0, 0]
+    plan = d["what_it_would_take"]
+    assert plan["target"] == "NONE" and plan["criterion_changes"] and plan["summary"].startswith("To reach NONE")
+
+
+# -- properties -------------------------------------------------------------------------------
+
+score = st.one_of(st.integers(min_value=0, max_value=4), st.none())
+
+
+@st.composite
+def assessments(draw, n_min=0, n_max=6):
+    n = draw(st.integers(min_value=n_min, max_value=n_max))
+    out = []
+    for i in range(n):
+        scores = tuple(
+            CriterionScore(c, s, None if s is not None else "n/a here", EV if draw(st.booleans()) else ())
+            for c, s in zip(CRITERIA, draw(st.lists(score, min_size=19, max_size=19)))
+        )
+        kos = ()
+        if draw(st.integers(min_value=0, max_value=9)) == 0:
+            kos = (KnockoutFinding(draw(st.sampled_from(["FORCED_EVICTION", "SANCTIONS_LISTED"])), "alleged"),)
+        out.append(AssessmentFacts(
+            id=i + 1, association=draw(st.sampled_from("ABCD")),
+            status=draw(st.sampled_from(["submitted"] * 5 + ["withdrawn", "superseded"])),
+            conflict_declared=draw(st.integers(min_value=0, max_value=6)) == 0, scores=scores, knockouts=kos,
+        ))
+    return tuple(out)
+
+
+@st.composite
+def enterprises(draw):
+    return EnterpriseFacts(
+        enterprise_id=draw(st.integers(min_value=1, max_value=10**6)),
+        member_associations=frozenset(draw(st.sets(st.sampled_from("ABCD"), max_size=2))),
+        assessments=draw(assessments()),
+    )
+
+
+PROPS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPS
+@given(enterprises(), st.sampled_from([k["code"] for k in RS.document["knockouts"]]))
+def test_a_confirmed_knockout_always_gives_black(facts, code):
+    finding = KnockoutFinding(code, "confirmed", EV, "confirmed")
+    extra = AssessmentFacts(id=999, association="Z", status="submitted", conflict_declared=False, knockouts=(finding,))
+    d = evaluate(RS, dataclasses.replace(facts, assessments=facts.assessments + (extra,)))
+    assert d.outcome == "BLACK" and code in d.reason_codes
+
+
+@PROPS
+@given(enterprises(), st.data())
+def test_raising_one_counted_score_never_worsens_the_outcome(facts, data):
+    counted = [a for a in facts.assessments if a.status == "submitted" and not a.conflict_declared]
+    if not counted:
+        return
+    target = data.draw(st.sampled_from(counted))
+    idx = data.draw(st.integers(min_value=0, max_value=18))
+    old = target.scores[idx]
+    if old.score is None or old.score == 4:
+        return
+    raised = dataclasses.replace(old, score=old.score + 1)
+    new_scores = target.scores[:idx] + (raised,) + target.scores[idx + 1:]
+    new_facts = dataclasses.replace(facts, assessments=tuple(
+        dataclasses.replace(a, scores=new_scores) if a.id == target.id else a for a in facts.assessments))
+    assert rank(evaluate(RS, new_facts).outcome) >= rank(evaluate(RS, facts).outcome)
+
+
+@PROPS
+@given(enterprises(), st.randoms())
+def test_order_of_assessments_does_not_matter(facts, rnd):
+    shuffled = list(facts.assessments)
+    rnd.shuffle(shuffled)
+    assert decision_bytes(evaluate(RS, facts)) == decision_bytes(evaluate(RS, dataclasses.replace(facts, assessments=tuple(shuffled))))
+
+
+@PROPS
+@given(enterprises(), st.integers(min_value=0, max_value=4))
+def test_a_conflicted_assessment_changes_only_the_excluded_list(facts, value):
+    conflicted = AssessmentFacts(id=777, association="B", status="submitted", conflict_declared=True,
+                                 scores=tuple(CriterionScore(c, value, None, EV) for c in CRITERIA),
+                                 knockouts=(KnockoutFinding("MDB_DEBARMENT", "confirmed", EV),))
+    before = evaluate(RS, facts).document
+    after = evaluate(RS, dataclasses.replace(facts, assessments=facts.assessments + (conflicted,))).document
+    excluded = after["assessments"]["excluded"]
+    assert {"assessment": 777, "association": "B", "reason": "conflict_of_interest"} in excluded
+    for key in set(before) - {"assessments", "input_hash"}:
+        assert before[key] == after[key], key
+    assert before["assessments"]["counted"] == after["assessments"]["counted"]
+
+
+@PROPS
+@given(enterprises())
+def test_replay_through_the_stored_document_is_identical(facts):
+    import json
+
+    from vetting.rules import canonical_json
+
+    stored = canonical_json(facts_to_document(facts), exact=True)
+    replayed = facts_from_document(json.loads(stored))
+    assert decision_bytes(evaluate(RS, replayed)) == decision_bytes(evaluate(RS, facts))
+
+
+@PROPS
+@given(enterprises())
+def test_what_it_would_take_really_reaches_the_target(facts):
+    d = evaluate(RS, facts)
+    plan = d.document["what_it_would_take"]
+    if plan is None:
+        assert d.outcome == "RED"
+        return
+    if not plan["reachable"] or plan["quorum_needed"] or plan["evidence_needed"]:
+        return
+    changes = {c["criterion"]: int(c["to"]) for c in plan["criterion_changes"]}
+    # Apply the plan: drop the knock-outs and blockers it names, set every counted score of a
+    # changed criterion to the new median.
+    new = []
+    for a in facts.assessments:
+        scores = tuple(dataclasses.replace(s, score=changes[s.criterion], evidence=EV) if s.criterion in changes and s.score is not None else s
+                       for s in a.scores)
+        new.append(dataclasses.replace(a, scores=scores, knockouts=()))
+    moved = evaluate(RS, dataclasses.replace(facts, assessments=tuple(new), projects=()))
+    assert rank(moved.outcome) >= rank(plan["target"]), (plan, moved.reason_codes)

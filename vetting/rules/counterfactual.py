@@ -1,0 +1,149 @@
+"""What it would take: the changes that would move a decision to the next better outcome.
+
+For BLACK the target is NONE; for NONE it is RED. Knock-outs and blockers that stand in the way
+are named (they cannot be scored away). Quorum and evidence coverage, when short, are stated as
+what is missing. Then the criterion changes: starting from the current medians, the search
+raises one criterion at a time, always the one that lifts the weakest pillar and the total the
+most, until the ruleset's own outcome rows give the target; it then lowers each raised
+criterion back to the smallest level that still reaches the target. The result is checked by
+re-running the outcome rows, so it is always a real path, though with many criteria it may not
+be the shortest one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NEXT = {"BLACK": "NONE", "NONE": "RED"}
+
+
+def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str, Any],
+                       medians: dict[str, float | None], quorum: dict[str, Any]) -> dict[str, Any] | None:
+    from vetting.rules.engine import first_match, pillar_and_total, rank
+
+    target = NEXT.get(outcome)
+    if target is None:
+        return None
+    ctx = dict(context)
+    plan: dict[str, Any] = {"target": target, "knockouts_to_clear": list(ctx["knockouts"]), "blockers_to_clear": [],
+                            "quorum_needed": None, "evidence_needed": None, "criterion_changes": []}
+    ctx["knockouts"], ctx["knockout_count"] = (), 0.0
+    if target == "RED":
+        plan["blockers_to_clear"] = list(ctx["blockers"])
+        ctx["blockers"], ctx["blocker_count"] = (), 0.0
+    if not ctx["quorum_met"]:
+        plan["quorum_needed"] = {
+            "counted": max(0, quorum["min_counted"] - quorum["counted"]),
+            "associations": max(0, quorum["min_associations"] - quorum["associations"]),
+            "independent": max(0, quorum["min_independent"] - quorum["independent"]),
+        }
+        ctx["quorum_met"] = True
+    if ctx["coverage"] < ctx["min_evidence_coverage"]:
+        plan["evidence_needed"] = {"coverage": round(ctx["coverage"], 4), "required": ctx["min_evidence_coverage"]}
+        ctx["coverage"] = ctx["min_evidence_coverage"]
+
+    def outcome_for(meds: dict[str, float | None]) -> str:
+        pillars, total = pillar_and_total(model, meds)
+        scored = {p: float(v) for p, v in pillars.items() if v is not None}
+        ctx["total"] = float(total) if total is not None else 0.0
+        ctx["scored"] = total is not None
+        ctx["pillars"] = scored
+        ctx["min_pillar"] = min(scored.values()) if scored else 0.0
+        return model.rows[first_match(ruleset, ctx)]["outcome"]
+
+    meds = dict(medians)
+    order = _greedy_order(model, meds)
+    reached = rank(outcome_for(meds)) >= rank(target)
+    raised: list[str] = []
+    if not reached and order:
+        # Outcomes never worsen as scores rise, so the shortest prefix of the greedy order that
+        # reaches the target can be found by bisection.
+        lo, hi = 1, len(order)
+        full = dict(meds, **{c: 4.0 for c in order})
+        if rank(outcome_for(full)) >= rank(target):
+            while lo < hi:
+                mid = (lo + hi) // 2
+                trial = dict(meds, **{c: 4.0 for c in order[:mid]})
+                if rank(outcome_for(trial)) >= rank(target):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            raised = order[:lo]
+            meds.update({c: 4.0 for c in raised})
+            reached = True
+    if reached and raised:
+        for code in raised:
+            start = medians[code] or 0.0
+            for level in range(int(start) + 1, 4):
+                if level <= start:
+                    continue
+                trial = dict(meds)
+                trial[code] = float(level)
+                if rank(outcome_for(trial)) >= rank(target):
+                    meds[code] = float(level)
+                    break
+        plan["criterion_changes"] = [{"criterion": c, "from": medians[c], "to": meds[c]} for c, _p, _w in model.criteria if c in raised]
+    plan["reachable"] = reached
+    plan["summary"] = _words(plan)
+    return plan
+
+
+def _greedy_order(model: Any, medians: dict[str, float | None]) -> list[str]:
+    """Criteria in the order the search raises them to 4: each step picks the one that most
+    lifts the weakest pillar plus the total, tracking pillar sums incrementally."""
+    pillar_w = dict(model.pillars)
+    sums = {p: 0.0 for p in pillar_w}
+    weights = {p: 0.0 for p in pillar_w}
+    for code, pillar, w in model.criteria:
+        m = medians.get(code)
+        if m is not None:
+            sums[pillar] += w * m * 25.0
+            weights[pillar] += w
+    candidates = [(code, pillar, w, medians[code]) for code, pillar, w in model.criteria
+                  if medians.get(code) is not None and medians[code] < 4]
+    total_w = sum(pillar_w[p] for p in pillar_w if weights[p] > 0)
+    order: list[str] = []
+    while candidates:
+        values = {p: sums[p] / weights[p] for p in sums if weights[p] > 0}
+        total = sum(v * pillar_w[p] for p, v in values.items()) / total_w
+        low_without = {p: min((v for q, v in values.items() if q != p), default=float("inf")) for p in values}
+        best_i, best_key = -1, None
+        for i, (code, pillar, w, m) in enumerate(candidates):
+            gain = w * (4 - m) * 25.0 / weights[pillar]
+            new_p = values[pillar] + gain
+            key = min(new_p, low_without[pillar]) + total + gain * pillar_w[pillar] / total_w
+            if best_key is None or key > best_key:
+                best_i, best_key = i, key
+        code, pillar, w, m = candidates.pop(best_i)
+        sums[pillar] += w * (4 - m) * 25.0
+        order.append(code)
+    return order
+
+
+def _words(plan: dict[str, Any]) -> str:
+    parts = []
+    if plan["knockouts_to_clear"]:
+        parts.append("clear the knock-out(s) " + ", ".join(plan["knockouts_to_clear"]))
+    if plan["blockers_to_clear"]:
+        parts.append("resolve the blocker(s) " + ", ".join(plan["blockers_to_clear"]))
+    q = plan["quorum_needed"]
+    if q:
+        need = []
+        if q["counted"]:
+            need.append(f"{q['counted']} more counted assessment(s)")
+        if q["associations"]:
+            need.append(f"assessments from {q['associations']} more association(s)")
+        if q["independent"]:
+            need.append(f"{q['independent']} assessment(s) from an association the enterprise is not a member of")
+        parts.append("obtain " + " and ".join(need))
+    if plan["evidence_needed"]:
+        e = plan["evidence_needed"]
+        parts.append(f"back at least {e['required'] * 100:.0f}% of the weighted score with evidence (now {e['coverage'] * 100:.0f}%)")
+    if plan["criterion_changes"]:
+        parts.append("raise the median score of " + ", ".join(
+            f"{c['criterion']} from {c['from']:g} to {c['to']:g}" for c in plan["criterion_changes"]))
+    if not plan["reachable"]:
+        parts.append("(even top scores on every scored criterion would not be enough)")
+    if not parts:
+        return f"Nothing further is needed to reach {plan['target']}."
+    return f"To reach {plan['target']}: " + "; ".join(parts) + "."

@@ -1,0 +1,337 @@
+"""The engine: one enterprise's facts and a compiled ruleset in, a decision out. Pure.
+
+Steps, each recorded in the decision document so that anyone can follow it:
+
+1. **Counting.** Submitted assessments without a declared conflict of interest are counted;
+   every other one is listed as excluded with its reason (conflict_of_interest, withdrawn,
+   superseded, draft).
+2. **Criteria.** Per criterion, the median of the counted 0–4 scores, their spread, and
+   *disputed* when the spread reaches the ruleset's ``disputed_spread``. A criterion that no
+   counted assessment scored (all n/a) is n/a. A criterion is *evidence-backed* when a counted
+   assessment that scored it cites evidence for it.
+3. **Scores.** A pillar is the weighted mean of its criterion medians on 0–100 (median / 4 ×
+   100); n/a criteria drop out and the remaining weights re-normalise within the pillar. The
+   total is the pillar-weighted mean of the pillars that have a score.
+4. **Coverage.** The weighted share of scored criteria that are evidence-backed.
+5. **Quorum.** Counted assessments, distinct associations, and independent assessments (from
+   associations the enterprise is not a member of), against the ruleset's minimums.
+6. **Knock-outs.** A knock-out fires when a counted assessment reports it ``confirmed`` with
+   evidence. Reported ``alleged`` it is an open allegation; reported confirmed without the
+   evidence the ruleset requires it is a disputed knock-out. Both are red blockers, as is a
+   project classed red under BRIGC.
+7. **Outcome.** The ruleset's outcome rows are tried in order against a typed context; the
+   first that holds decides. Every row tried is traced with the values it saw.
+8. **What it would take** to reach the next better outcome (see ``counterfactual``).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from vetting.rules.canonical import canonical_json, sha256_hex
+from vetting.rules.facts import EnterpriseFacts, facts_to_document
+
+ENGINE_VERSION = "1.0"
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ORDER = {"BLACK": 0, "NONE": 1, "RED": 2}
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    reason_codes: tuple[str, ...]
+    total: float | None
+    pillars: dict[str, float | None]
+    input_hash: str
+    document: dict[str, Any]
+
+
+def rank(outcome: str) -> int:
+    """BLACK < NONE < RED."""
+    return _ORDER[outcome]
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+class _Model:
+    """Pre-digested ruleset parts the engine needs on every evaluation."""
+
+    def __init__(self, ruleset: Any) -> None:
+        doc = ruleset.document
+        self.ruleset = ruleset
+        self.criteria = [(c["code"], c["pillar"], float(c["weight"])) for c in doc["criteria"]]
+        self.pillars = [(p["code"], float(p["weight"])) for p in doc["pillars"]]
+        self.disputed_spread = int(doc["aggregation"]["disputed_spread"])
+        self.renormalise = bool(doc["aggregation"]["na_renormalise_within_pillar"])
+        self.quorum = doc["quorum"]
+        self.knockouts = {k["code"]: k for k in doc["knockouts"]}
+        self.blockers = {b["code"] for b in doc["red_blockers"]}
+        self.rows = doc["outcomes"]
+        self.named = {k: float(v) for k, v in (doc.get("thresholds") or {}).items()}
+        self.named["min_evidence_coverage"] = float(doc["coverage"]["min_evidence_coverage"])
+        self.row_names = [sorted({n for n in _IDENT.findall(r["when"])} - {"and", "or", "not", "true", "false", "null", "in"}) for r in self.rows]
+        self.memo: dict[Any, bool] = {}
+
+
+_models: dict[str, _Model] = {}
+
+
+def _model(ruleset: Any) -> _Model:
+    model = _models.get(ruleset.hash)
+    if model is None:
+        model = _models[ruleset.hash] = _Model(ruleset)
+    return model
+
+
+def pillar_and_total(model: _Model, medians: dict[str, float | None]) -> tuple[dict[str, float | None], float | None]:
+    sums: dict[str, list[float]] = {p: [0.0, 0.0] for p, _ in model.pillars}
+    for code, pillar, weight in model.criteria:
+        m = medians.get(code)
+        if m is None:
+            if not model.renormalise:
+                sums[pillar][1] += weight
+            continue
+        sums[pillar][0] += weight * m / 4 * 100
+        sums[pillar][1] += weight
+    pillars = {p: (s / w if w > 0 else None) for p, (s, w) in sums.items()}
+    tw = sum(w for p, w in model.pillars if pillars[p] is not None)
+    total = sum(pillars[p] * w for p, w in model.pillars if pillars[p] is not None) / tw if tw > 0 else None
+    return pillars, total
+
+
+def _key(value: Any) -> Any:
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value
+
+
+def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any]) -> bool:
+    """Whether outcome row ``i`` holds. A row's result depends only on the values of the names
+    it mentions, so results are memoised on those values (rule-engine evaluation is the most
+    expensive step of a decision, and many enterprises share e.g. ``knockout_count = 0``)."""
+    key = (i, tuple(_key(context.get(n)) for n in model.row_names[i]))
+    hit = model.memo.get(key)
+    if hit is None:
+        if len(model.memo) > 200_000:
+            model.memo.clear()
+        hit = model.memo[key] = bool(ruleset.conditions[i].matches(context))
+    return hit
+
+
+def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """Try the outcome rows in order; return the index of the first that holds and the trace."""
+    model = _model(ruleset)
+    trace: list[dict[str, Any]] = []
+    chosen = -1
+    for i, row in enumerate(model.rows):
+        if chosen >= 0:
+            trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"], "result": "not evaluated"})
+            continue
+        held = row_holds(ruleset, model, i, context)
+        seen = {n: _plain(context[n]) for n in model.row_names[i] if n in context}
+        trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"],
+                      "result": "holds" if held else "does not hold", "values": seen})
+        if held:
+            chosen = i
+    return chosen, trace
+
+
+def first_match(ruleset: Any, context: dict[str, Any]) -> int:
+    """Like :func:`decide` without the trace (used by the counterfactual search)."""
+    model = _model(ruleset)
+    for i in range(len(model.rows)):
+        if row_holds(ruleset, model, i, context):
+            return i
+    return -1
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def build_context(model: _Model, pillars: dict[str, float | None], total: float | None, coverage: float,
+                  quorum: dict[str, Any], knockouts: list[str], blockers: list[str], disputed: list[str]) -> dict[str, Any]:
+    scored_pillars = {p: float(v) for p, v in pillars.items() if v is not None}
+    ctx: dict[str, Any] = {
+        "total": float(total) if total is not None else 0.0,
+        "scored": total is not None,
+        "min_pillar": min(scored_pillars.values()) if scored_pillars else 0.0,
+        "pillars": scored_pillars,
+        "coverage": float(coverage),
+        "quorum_met": bool(quorum["met"]),
+        "counted": float(quorum["counted"]),
+        "associations": float(quorum["associations"]),
+        "independent": float(quorum["independent"]),
+        "knockouts": tuple(knockouts),
+        "knockout_count": float(len(knockouts)),
+        "blockers": tuple(blockers),
+        "blocker_count": float(len(blockers)),
+        "disputed": tuple(disputed),
+    }
+    ctx.update(model.named)
+    return ctx
+
+
+def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
+    """Evaluate ``facts`` under the compiled ``ruleset``; same inputs give byte-identical output."""
+    from vetting.rules.counterfactual import what_it_would_take
+
+    model = _model(ruleset)
+    facts_doc = facts_to_document(facts)
+    input_hash = sha256_hex(canonical_json(facts_doc, exact=True))
+
+    counted = []
+    excluded = []
+    for a in sorted(facts.assessments, key=lambda a: a.id):
+        if a.status == "draft":
+            excluded.append({"assessment": a.id, "association": a.association, "reason": "draft"})
+        elif a.status == "withdrawn":
+            excluded.append({"assessment": a.id, "association": a.association, "reason": "withdrawn"})
+        elif a.status == "superseded":
+            excluded.append({"assessment": a.id, "association": a.association, "reason": "superseded"})
+        elif a.conflict_declared:
+            excluded.append({"assessment": a.id, "association": a.association, "reason": "conflict_of_interest"})
+        else:
+            counted.append(a)
+
+    per_criterion: dict[str, list[tuple[int, int | None, bool]]] = {c: [] for c, _, _ in model.criteria}
+    for a in counted:
+        for s in a.scores:
+            if s.criterion in per_criterion:
+                per_criterion[s.criterion].append((a.id, s.score, bool(s.evidence)))
+
+    criteria_doc = []
+    medians: dict[str, float | None] = {}
+    disputed: list[str] = []
+    backed_weight = 0.0
+    scored_weight = 0.0
+    for code, pillar, weight in model.criteria:
+        answers = per_criterion[code]
+        values = [s for _, s, _ in answers if s is not None]
+        median = float(statistics.median(values)) if values else None
+        spread = (max(values) - min(values)) if values else 0
+        is_disputed = bool(values) and spread >= model.disputed_spread
+        backed = any(s is not None and ev for _, s, ev in answers)
+        medians[code] = median
+        if is_disputed:
+            disputed.append(code)
+        if median is not None:
+            scored_weight += weight
+            if backed:
+                backed_weight += weight
+        criteria_doc.append({
+            "criterion": code, "pillar": pillar, "weight": weight,
+            "scores": [{"assessment": aid, "score": s} for aid, s, _ in answers],
+            "median": median, "spread": spread, "disputed": is_disputed,
+            "not_applicable": median is None, "evidence_backed": backed,
+        })
+    pillars, total = pillar_and_total(model, medians)
+    coverage = backed_weight / scored_weight if scored_weight > 0 else 0.0
+
+    associations = {a.association for a in counted}
+    independent = [a for a in counted if a.association not in facts.member_associations]
+    q = model.quorum
+    quorum = {
+        "counted": len(counted), "associations": len(associations), "independent": len(independent),
+        "min_counted": q["min_counted"], "min_associations": q["min_associations"], "min_independent": q["min_independent"],
+    }
+    quorum["met"] = (len(counted) >= q["min_counted"] and len(associations) >= q["min_associations"]
+                     and len(independent) >= q["min_independent"])
+
+    fired: dict[str, list[dict[str, Any]]] = {}
+    allegations: list[dict[str, Any]] = []
+    disputed_kos: list[dict[str, Any]] = []
+    for a in counted:
+        for k in sorted(a.knockouts, key=lambda k: k.code):
+            spec = model.knockouts.get(k.code)
+            if spec is None:
+                continue
+            evidence = [{"kind": e.kind, "reference": e.reference} for e in k.evidence]
+            if k.status == "confirmed" and (evidence or not spec.get("evidence_required", True)):
+                fired.setdefault(k.code, []).append({"assessment": a.id, "association": a.association, "evidence": evidence,
+                                                     "description": k.description})
+            elif k.status == "confirmed":
+                disputed_kos.append({"code": k.code, "assessment": a.id, "why": "reported confirmed without the required evidence"})
+            else:
+                allegations.append({"code": k.code, "assessment": a.id, "description": k.description})
+    blockers: list[str] = []
+    if (allegations or facts.open_allegations) and "OPEN_ALLEGATION" in model.blockers:
+        blockers.append("OPEN_ALLEGATION")
+    if disputed_kos and "DISPUTED_KNOCKOUT" in model.blockers:
+        blockers.append("DISPUTED_KNOCKOUT")
+    red_projects = [p.id for p in sorted(facts.projects, key=lambda p: p.id) if p.brigc_class == "red"]
+    if red_projects and "BRIGC_RED_PROJECT" in model.blockers:
+        blockers.append("BRIGC_RED_PROJECT")
+    knockout_codes = sorted(fired)
+
+    context = build_context(model, pillars, total, coverage, quorum, knockout_codes, blockers, disputed)
+    chosen, trace = decide(ruleset, context)
+    row = model.rows[chosen]
+    outcome = row["outcome"]
+    reasons = [row["reason"]]
+    if row["reason"] == "KNOCKOUT":
+        reasons += knockout_codes
+    elif row["reason"] == "RED_BLOCKED":
+        reasons += blockers
+    grounds = _grounds(model, row, context, quorum, knockout_codes, blockers, pillars)
+
+    document: dict[str, Any] = {
+        "engine_version": ENGINE_VERSION,
+        "ruleset": {"version": ruleset.version, "hash": ruleset.hash},
+        "enterprise_id": facts.enterprise_id,
+        "input_hash": input_hash,
+        "outcome": outcome,
+        "reason_codes": reasons,
+        "grounds": grounds,
+        "scores": {"total": _r(total), "pillars": {p: _r(v) for p, v in pillars.items()}},
+        "coverage": _r(coverage),
+        "quorum": quorum,
+        "criteria": criteria_doc,
+        "assessments": {"counted": [a.id for a in counted], "excluded": excluded},
+        "knockouts": [{"code": c, "title": model.knockouts[c]["title"], "confirmed_by": fired[c]} for c in knockout_codes],
+        "allegations": allegations,
+        "disputed_knockouts": disputed_kos,
+        "blockers": blockers,
+        "brigc_red_projects": red_projects,
+        "trace": trace,
+    }
+    document["what_it_would_take"] = what_it_would_take(ruleset, model, outcome, context, medians, quorum)
+    return Decision(outcome=outcome, reason_codes=tuple(reasons), total=_r(total),
+                    pillars={p: _r(v) for p, v in pillars.items()}, input_hash=input_hash, document=document)
+
+
+def _grounds(model: _Model, row: dict[str, Any], ctx: dict[str, Any], quorum: dict[str, Any], knockouts: list[str],
+             blockers: list[str], pillars: dict[str, float | None]) -> str:
+    text = row["grounds"].strip()
+    reason = row["reason"]
+    if reason == "KNOCKOUT":
+        titles = "; ".join(model.knockouts[k]["title"] for k in knockouts)
+        return f"{text} Confirmed: {titles}."
+    if reason == "QUORUM_NOT_MET":
+        return (f"{text} Counted assessments: {quorum['counted']} of {quorum['min_counted']} needed, from "
+                f"{quorum['associations']} association(s) of {quorum['min_associations']} needed, "
+                f"{quorum['independent']} independent of {quorum['min_independent']} needed.")
+    if reason == "INSUFFICIENT_DATA":
+        return f"{text} Evidence backs {ctx['coverage'] * 100:.0f}% of the weighted score; {ctx['min_evidence_coverage'] * 100:.0f}% is needed."
+    if reason == "RED_BLOCKED":
+        return f"{text} Blockers: {', '.join(blockers)}."
+    low = sorted(p for p, v in pillars.items() if v is not None and v < ctx["min_pillar"] + 1e-9)
+    scores = f"Total {ctx['total']:.1f}; pillars " + ", ".join(f"{p} {v:.1f}" for p, v in pillars.items() if v is not None) + "."
+    if reason == "LOW_PILLAR" and low:
+        return f"{text} Lowest pillar: {', '.join(low)}. {scores}"
+    return f"{text} {scores}"
+
+
+def decision_bytes(decision: Decision) -> bytes:
+    """The canonical bytes of a decision document (what is stored and compared on replay)."""
+    return canonical_json(decision.document)
