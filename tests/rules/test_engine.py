@@ -183,3 +183,42 @@ def test_what_it_would_take_really_reaches_the_target(facts):
         new.append(dataclasses.replace(a, scores=scores, knockouts=()))
     moved = evaluate(RS, dataclasses.replace(facts, assessments=tuple(new), projects=()))
     assert rank(moved.outcome) >= rank(plan["target"]), (plan, moved.reason_codes)
+
+
+# -- the fast evaluator agrees with rule-engine -------------------------------------------------
+
+EXTRA_CONDITIONS = [
+    "total >= 75 and min_pillar >= 60",
+    "not quorum_met or coverage < 0.5",
+    "'FORCED_LABOUR' in knockouts",
+    "counted == 3 and associations != 1",
+    "total > 34.99999 or blocker_count > 0",
+    "pillars['E'] < 25",  # left to rule-engine (item access)
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=st.one_of(st.floats(min_value=0, max_value=100), st.sampled_from([35.0, 75.0, 34.99999, 60.0])),
+    low=st.one_of(st.floats(min_value=0, max_value=100), st.sampled_from([25.0, 60.0])),
+    coverage=st.one_of(st.floats(min_value=0, max_value=1), st.just(0.5)),
+    quorum=st.booleans(),
+    counted=st.integers(min_value=0, max_value=6),
+    kos=st.lists(st.sampled_from(["FORCED_LABOUR", "MDB_DEBARMENT"]), max_size=2, unique=True),
+)
+def test_fast_evaluator_agrees_with_rule_engine(total, low, coverage, quorum, counted, kos):
+    import rule_engine
+
+    from vetting.rules.engine import _model, build_context
+    from vetting.rules.fastpath import compile_condition, prepare
+    from vetting.rules.schema import condition_context, named_values
+
+    model = _model(RS)
+    ctx = build_context(model, {"E": low, "S": total, "G": total, "P": total}, total, coverage,
+                        {"met": quorum, "counted": counted, "associations": min(counted, 2), "independent": 1}, kos, [], [])
+    rules = list(RS.conditions) + [rule_engine.Rule(text, context=condition_context(named_values(RS.document))) for text in EXTRA_CONDITIONS]
+    compiled = [compile_condition(r) for r in rules]
+    assert compiled[-1] is None and all(c is not None for c in compiled[:-1])
+    for rule, fast in zip(rules, compiled):
+        if fast is not None:
+            assert fast(prepare(ctx)) == rule.matches(ctx), rule.text

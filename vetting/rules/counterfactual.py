@@ -104,14 +104,18 @@ def _greedy_order(model: Any, medians: dict[str, float | None]) -> list[str]:
     total_w = sum(pillar_w[p] for p in pillar_w if weights[p] > 0)
     order: list[str] = []
     while candidates:
-        values = {p: sums[p] / weights[p] for p in sums if weights[p] > 0}
-        total = sum(v * pillar_w[p] for p, v in values.items()) / total_w
-        low_without = {p: min((v for q, v in values.items() if q != p), default=float("inf")) for p in values}
+        values = [(sums[p] / weights[p], p) for p in sums if weights[p] > 0]
+        total = sum(v * pillar_w[p] for v, p in values) / total_w
+        values.sort()
+        lowest, lowest_p = values[0]
+        second = values[1][0] if len(values) > 1 else float("inf")
+        current = dict((p, v) for v, p in values)
         best_i, best_key = -1, None
         for i, (code, pillar, w, m) in enumerate(candidates):
             gain = w * (4 - m) * 25.0 / weights[pillar]
-            new_p = values[pillar] + gain
-            key = min(new_p, low_without[pillar]) + total + gain * pillar_w[pillar] / total_w
+            new_p = current[pillar] + gain
+            other = second if pillar == lowest_p else lowest
+            key = (new_p if new_p < other else other) + total + gain * pillar_w[pillar] / total_w
             if best_key is None or key > best_key:
                 best_i, best_key = i, key
         code, pillar, w, m = candidates.pop(best_i)

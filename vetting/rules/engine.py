@@ -67,6 +67,7 @@ class _Model:
         self.ruleset = ruleset
         self.criteria = [(c["code"], c["pillar"], float(c["weight"])) for c in doc["criteria"]]
         self.pillars = [(p["code"], float(p["weight"])) for p in doc["pillars"]]
+        self.pillar_codes = [p for p, _ in self.pillars]
         self.disputed_spread = int(doc["aggregation"]["disputed_spread"])
         self.renormalise = bool(doc["aggregation"]["na_renormalise_within_pillar"])
         self.quorum = doc["quorum"]
@@ -77,6 +78,9 @@ class _Model:
         self.named["min_evidence_coverage"] = float(doc["coverage"]["min_evidence_coverage"])
         self.row_names = [sorted({n for n in _IDENT.findall(r["when"])} - {"and", "or", "not", "true", "false", "null", "in"}) for r in self.rows]
         self.memo: dict[Any, bool] = {}
+        from vetting.rules.fastpath import compile_condition
+
+        self.fast = [compile_condition(rule) for rule in ruleset.conditions]
 
 
 _models: dict[str, _Model] = {}
@@ -90,29 +94,45 @@ def _model(ruleset: Any) -> _Model:
 
 
 def pillar_and_total(model: _Model, medians: dict[str, float | None]) -> tuple[dict[str, float | None], float | None]:
-    sums: dict[str, list[float]] = {p: [0.0, 0.0] for p, _ in model.pillars}
+    sums = dict.fromkeys(model.pillar_codes, 0.0)
+    weights = dict.fromkeys(model.pillar_codes, 0.0)
+    renormalise = model.renormalise
     for code, pillar, weight in model.criteria:
         m = medians.get(code)
         if m is None:
-            if not model.renormalise:
-                sums[pillar][1] += weight
+            if not renormalise:
+                weights[pillar] += weight
             continue
-        sums[pillar][0] += weight * m / 4 * 100
-        sums[pillar][1] += weight
-    pillars = {p: (s / w if w > 0 else None) for p, (s, w) in sums.items()}
-    tw = sum(w for p, w in model.pillars if pillars[p] is not None)
-    total = sum(pillars[p] * w for p, w in model.pillars if pillars[p] is not None) / tw if tw > 0 else None
-    return pillars, total
+        sums[pillar] += weight * m * 25.0
+        weights[pillar] += weight
+    pillars: dict[str, float | None] = {}
+    num = den = 0.0
+    for p, pw in model.pillars:
+        w = weights[p]
+        if w > 0:
+            v = pillars[p] = sums[p] / w
+            num += v * pw
+            den += pw
+        else:
+            pillars[p] = None
+    return pillars, (num / den if den > 0 else None)
 
 
 def _key(value: Any) -> Any:
     return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
-def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any]) -> bool:
-    """Whether outcome row ``i`` holds. A row's result depends only on the values of the names
-    it mentions, so results are memoised on those values (rule-engine evaluation is the most
-    expensive step of a decision, and many enterprises share e.g. ``knockout_count = 0``)."""
+def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any], prepared: dict[str, Any] | None = None) -> bool:
+    """Whether outcome row ``i`` holds: through the fast evaluator when the condition's shape
+    allows, else through rule-engine, memoised on the values of the names the row mentions."""
+    fast = model.fast[i]
+    if fast is not None:
+        from vetting.rules.fastpath import Unsupported, prepare
+
+        try:
+            return fast(prepared if prepared is not None else prepare(context))
+        except Unsupported:
+            pass
     key = (i, tuple(_key(context.get(n)) for n in model.row_names[i]))
     hit = model.memo.get(key)
     if hit is None:
@@ -125,13 +145,16 @@ def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any]) -> b
 def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """Try the outcome rows in order; return the index of the first that holds and the trace."""
     model = _model(ruleset)
+    from vetting.rules.fastpath import prepare
+
     trace: list[dict[str, Any]] = []
     chosen = -1
+    prepared = prepare(context)
     for i, row in enumerate(model.rows):
         if chosen >= 0:
             trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"], "result": "not evaluated"})
             continue
-        held = row_holds(ruleset, model, i, context)
+        held = row_holds(ruleset, model, i, context, prepared)
         seen = {n: _plain(context[n]) for n in model.row_names[i] if n in context}
         trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"],
                       "result": "holds" if held else "does not hold", "values": seen})
@@ -142,9 +165,12 @@ def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, A
 
 def first_match(ruleset: Any, context: dict[str, Any]) -> int:
     """Like :func:`decide` without the trace (used by the counterfactual search)."""
+    from vetting.rules.fastpath import prepare
+
     model = _model(ruleset)
+    prepared = prepare(context)
     for i in range(len(model.rows)):
-        if row_holds(ruleset, model, i, context):
+        if row_holds(ruleset, model, i, context, prepared):
             return i
     return -1
 
@@ -334,4 +360,4 @@ def _grounds(model: _Model, row: dict[str, Any], ctx: dict[str, Any], quorum: di
 
 def decision_bytes(decision: Decision) -> bytes:
     """The canonical bytes of a decision document (what is stored and compared on replay)."""
-    return canonical_json(decision.document)
+    return canonical_json(decision.document, exact=True)
