@@ -19,7 +19,7 @@ NEXT = {"BLACK": "NONE", "NONE": "RED"}
 
 def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str, Any],
                        medians: dict[str, float | None], quorum: dict[str, Any]) -> dict[str, Any] | None:
-    from vetting.rules.engine import first_match, pillar_and_total, rank
+    from vetting.rules.engine import pillar_and_total, rank
 
     target = NEXT.get(outcome)
     if target is None:
@@ -42,6 +42,15 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         plan["evidence_needed"] = {"coverage": round(ctx["coverage"], 4), "required": ctx["min_evidence_coverage"]}
         ctx["coverage"] = ctx["min_evidence_coverage"]
 
+    from vetting.rules.engine import row_holds
+    from vetting.rules.fastpath import prepare
+
+    # Only the scores change below; rows that do not mention them are evaluated once.
+    dynamic = {"total", "min_pillar", "pillars", "scored"}
+    base = prepare(ctx)
+    static = {i: row_holds(ruleset, model, i, ctx, base)
+              for i, names in enumerate(model.row_names) if not dynamic.intersection(names)}
+
     def outcome_for(meds: dict[str, float | None]) -> str:
         pillars, total = pillar_and_total(model, meds)
         scored = {p: float(v) for p, v in pillars.items() if v is not None}
@@ -49,7 +58,12 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         ctx["scored"] = total is not None
         ctx["pillars"] = scored
         ctx["min_pillar"] = min(scored.values()) if scored else 0.0
-        return model.rows[first_match(ruleset, ctx)]["outcome"]
+        prepared = prepare(ctx)
+        for i, row in enumerate(model.rows):
+            held = static[i] if i in static else row_holds(ruleset, model, i, ctx, prepared)
+            if held:
+                return row["outcome"]
+        raise AssertionError("the last outcome row always holds")
 
     meds = dict(medians)
     order = _greedy_order(model, meds)

@@ -1,0 +1,41 @@
+"""Write a benchmark's results into its own section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+HEADER = """# Benchmarks
+
+Each section is written by the script named in it, which measures a baseline in the same run.
+The machine is shared and noisy: figures are medians of repeated runs, and ratios to the
+same-run baseline are the numbers to compare across machines.
+"""
+
+
+def machine() -> str:
+    return (f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+            f"{platform.machine()}, {datetime.now(timezone.utc):%Y-%m-%d}")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def write_section(name: str, markdown: str) -> None:
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+    block = f"<!-- bench:{name} -->\n{markdown.strip()}\n<!-- /bench:{name} -->"
+    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def command() -> str:
+    return "python " + " ".join([os.path.relpath(sys.argv[0], DOC.parents[1])] + sys.argv[1:])
