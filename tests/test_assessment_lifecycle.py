@@ -60,7 +60,7 @@ def test_lifecycle_rules(session, make_enterprise, make_account, make_assessment
     draft.conflict_declared = None
     with pytest.raises(ValidationError) as err:
         service.submit(session, reviewer, draft.id)
-    assert "conflict_declared" in err.value.errors
+    assert "conflict" in err.value.errors
     draft.conflict_declared = True
     service.submit(session, reviewer, draft.id)
     with pytest.raises(Conflict):

@@ -42,7 +42,15 @@ def register_error_handlers(app: Flask) -> None:
         body = {"code": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description or exc.name}
         data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
         if isinstance(data, dict) and data.get("messages"):
-            body["errors"] = data["messages"]
+            from vetting.rules.schema import flatten_errors
+
+            messages = data["messages"]
+            # {"json": {...}} / {"query": {...}}: drop the location, name fields by path
+            merged: dict = {}
+            for part in messages.values() if isinstance(messages, dict) else [messages]:
+                merged.update(flatten_errors(part))
+            body["errors"] = {k.replace(".value.", ".").removesuffix(".value"): v for k, v in merged.items()}
+            body["message"] = "the request has errors; see 'errors' for each field"
         headers = {k: v for k, v in (exc.get_headers() or []) if k.lower() not in ("content-type",)}
         return _respond(exc.code or 500, body, headers)
 

@@ -26,8 +26,8 @@ def init_api(app: Flask) -> Api:
     )
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
-    from vetting.api import decisions, rulesets
+    from vetting.api import assessments, decisions, rulesets
 
-    for module in (rulesets, decisions):
+    for module in (rulesets, decisions, assessments):
         api.register_blueprint(module.blp)
     return api

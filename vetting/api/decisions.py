@@ -16,10 +16,10 @@ blp = Blueprint("decisions", __name__, url_prefix="/api/v1/decisions", descripti
 
 @blp.route("/<int:decision_id>")
 class DecisionView(MethodView):
+    @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.response(200, DecisionSchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
-    @require_roles(Role.REGISTRAR)
     def get(self, decision_id: int):  # noqa: ANN201
         """A stored decision with its scores, trace and what it would take to move."""
         return service.get_decision(request_session(), decision_id)
@@ -27,10 +27,10 @@ class DecisionView(MethodView):
 
 @blp.route("/<int:decision_id>/replay")
 class ReplayView(MethodView):
+    @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.response(200, ReplaySchema)
     @blp.alt_response(404, schema=ApiErrorSchema)
-    @require_roles(Role.REGISTRAR)
     def get(self, decision_id: int):  # noqa: ANN201
         """Recompute the decision from its stored inputs and ruleset and compare byte for byte."""
         return service.replay(request_session(), decision_id)

@@ -31,12 +31,12 @@ class ActiveRuleset(MethodView):
 
 @blp.route("")
 class Rulesets(MethodView):
+    @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.arguments(RulesetCreateSchema)
     @blp.response(201, RulesetSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="the version exists with other content")
     @blp.alt_response(422, schema=ApiErrorSchema, description="the document does not validate")
-    @require_roles(Role.REGISTRAR)
     def post(self, body):  # noqa: ANN001, ANN201
         """Store a new ruleset version as a draft (it changes nothing until activated)."""
         return service.create_ruleset(request_session(), current_account(), body["document"])
@@ -44,9 +44,9 @@ class Rulesets(MethodView):
 
 @blp.route("/<int:ruleset_id>/simulate")
 class SimulateRuleset(MethodView):
+    @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.response(200, SimulationSchema)
-    @require_roles(Role.REGISTRAR)
     def post(self, ruleset_id: int):  # noqa: ANN201
         """Evaluate every enterprise's current inputs under this ruleset and the active one;
         return the old→new outcome matrix and the changed enterprises. Writes nothing."""
@@ -55,9 +55,9 @@ class SimulateRuleset(MethodView):
 
 @blp.route("/<int:ruleset_id>/activate")
 class ActivateRuleset(MethodView):
+    @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.response(200, RulesetSchema)
-    @require_roles(Role.REGISTRAR)
     def post(self, ruleset_id: int):  # noqa: ANN201
         """Make this ruleset the active one and re-evaluate every enterprise under it."""
         return service.activate_ruleset(request_session(), current_account(), ruleset_id)

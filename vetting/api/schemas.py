@@ -61,6 +61,13 @@ class DecisionSchema(Schema):
     document = JsonText(metadata={"description": "the full decision: scores, trace, what it would take"})
 
 
+class DecisionSummarySchema(DecisionSchema):
+    """A decision without its full document."""
+
+    class Meta:
+        exclude = ("document",)
+
+
 class ReplaySchema(Schema):
     decision_id = fields.Integer()
     identical = fields.Boolean()

@@ -35,9 +35,13 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> tuple[Assessme
     assessment = _load_for_action(session, actor, assessment_id)
     if assessment.status is not AssessmentStatus.DRAFT:
         raise Conflict(f"assessment {assessment_id} is {assessment.status.value}, not a draft", conflicting_id=assessment_id)
-    if assessment.conflict_declared is None:
-        raise ValidationError("declare a conflict of interest (true or false) before submitting",
-                              {"conflict_declared": ["a declaration is required"]})
+    import json as _json
+
+    from vetting.models import Ruleset
+    from vetting.services.assessment_input import parse
+
+    ruleset = session.get(Ruleset, assessment.ruleset_id)
+    parse(stored_payload(assessment), _json.loads(ruleset.document), complete=True)
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_at = utcnow()
     session.flush()
@@ -68,3 +72,132 @@ def withdraw(session: Session, actor: Actor, assessment_id: int, reason: str) ->
                  {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
     session.commit()
     return assessment, decision
+
+
+# -- drafts ------------------------------------------------------------------------------------
+
+def _require_reviewer(actor: Actor) -> Account:
+    if not isinstance(actor, Account) or actor.role not in (Role.REVIEWER, Role.ASSOCIATION_ADMIN):
+        raise PermissionDenied("only reviewers and association admins file assessments")
+    return actor
+
+
+def _apply(session: Session, assessment: Assessment, data: dict) -> None:
+    """Write parsed input onto an assessment (replacing scores/findings/evidence if given)."""
+    from vetting.models import CriterionScore, Enterprise, EvidenceReference, FindingStatus, KnockoutFinding, Project
+
+    if "enterprise_id" in data:
+        enterprise = session.get(Enterprise, data["enterprise_id"])
+        if enterprise is None:
+            raise ValidationError("the assessment has errors", {"enterprise_id": [f"no enterprise {data['enterprise_id']}"]})
+        if enterprise.merged_into_id is not None:
+            raise ValidationError("the assessment has errors",
+                                  {"enterprise_id": [f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}; file against that one"]})
+        assessment.enterprise_id = enterprise.id
+    if data.get("project_id") is not None:
+        project = session.get(Project, data["project_id"])
+        if project is None or project.enterprise_id != assessment.enterprise_id:
+            raise ValidationError("the assessment has errors", {"project_id": ["not a project of this enterprise"]})
+        assessment.project_id = project.id
+    if "summary" in data:
+        assessment.summary = data["summary"]
+    if data.get("conflict") is not None:
+        assessment.conflict_declared = data["conflict"]["declared"]
+        assessment.conflict_note = data["conflict"].get("note")
+    if "scores" in data or "knockouts" in data:
+        keep_scores = "scores" not in data
+        keep_findings = "knockouts" not in data
+        if not keep_scores:
+            assessment.scores.clear()
+        if not keep_findings:
+            assessment.findings.clear()
+        assessment.evidence[:] = [e for e in assessment.evidence
+                                  if (keep_scores and e.criterion is not None) or (keep_findings and e.finding_id is not None)]
+        if assessment.id is not None:
+            session.flush()
+        for code, entry in (data.get("scores") or {}).items():
+            assessment.scores.append(CriterionScore(criterion=code, score=entry["score"], justification=entry.get("justification")))
+            for ev in entry["evidence"]:
+                assessment.evidence.append(EvidenceReference(criterion=code, kind=ev["kind"], reference=ev["reference"],
+                                                             description=ev.get("description"), sha256=ev.get("sha256")))
+        for ko in data.get("knockouts") or []:
+            finding = KnockoutFinding(code=ko["code"], status=FindingStatus(ko["status"]), description=ko.get("description") or "")
+            assessment.findings.append(finding)
+            for ev in ko["evidence"]:
+                assessment.evidence.append(EvidenceReference(finding=finding, kind=ev["kind"], reference=ev["reference"],
+                                                             description=ev.get("description"), sha256=ev.get("sha256")))
+
+
+def create_draft(session: Session, actor: Actor, payload: dict) -> Assessment:
+    """File a draft assessment against the active ruleset; it counts only once submitted."""
+    import json as _json
+
+    from vetting.services.assessment_input import parse
+    from vetting.services.rulesets import active_ruleset
+
+    account = _require_reviewer(actor)
+    ruleset = active_ruleset(session)
+    data = parse(payload, _json.loads(ruleset.document), complete=False)
+    assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
+                            status=AssessmentStatus.DRAFT)
+    with session.no_autoflush:
+        _apply(session, assessment, data)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, actor, "assessment.create", "assessment", assessment.id,
+                 {"enterprise_id": assessment.enterprise_id, "ruleset": ruleset.version})
+    session.commit()
+    return assessment
+
+
+def update_draft(session: Session, actor: Actor, assessment_id: int, payload: dict, *, if_match: int | None) -> Assessment:
+    """Change a draft. ``if_match`` must be the version the caller read (else 412)."""
+    import json as _json
+
+    from vetting.errors import PreconditionFailed
+    from vetting.models import Ruleset
+    from vetting.services.assessment_input import parse
+
+    assessment = _load_for_action(session, actor, assessment_id)
+    if if_match is None:
+        raise PreconditionFailed("send If-Match with the ETag you read, so a concurrent change is not overwritten")
+    if assessment.version != if_match:
+        raise PreconditionFailed(f"assessment {assessment_id} changed since you read it (version {assessment.version}, "
+                                 f"yours {if_match}); read it again", current_version=assessment.version)
+    if assessment.status is not AssessmentStatus.DRAFT:
+        raise Conflict(f"assessment {assessment_id} is {assessment.status.value}; amend it instead", conflicting_id=assessment_id)
+    payload = dict(payload or {})
+    payload.setdefault("enterprise_id", assessment.enterprise_id)
+    ruleset = session.get(Ruleset, assessment.ruleset_id)
+    data = parse(payload, _json.loads(ruleset.document), complete=False, partial=True)
+    _apply(session, assessment, {k: v for k, v in data.items() if k in payload})
+    assessment.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "assessment.update", "assessment", assessment.id, {"fields": sorted(payload)})
+    session.commit()
+    return assessment
+
+
+def stored_payload(assessment: Assessment) -> dict:
+    """The stored assessment in input form (to re-check it at submission)."""
+    by_criterion: dict[str, list[dict]] = {}
+    by_finding: dict[int, list[dict]] = {}
+    for e in assessment.evidence:
+        item = {"kind": e.kind, "reference": e.reference}
+        if e.finding_id is not None:
+            by_finding.setdefault(e.finding_id, []).append(item)
+        elif e.criterion is not None:
+            by_criterion.setdefault(e.criterion, []).append(item)
+    payload: dict = {
+        "enterprise_id": assessment.enterprise_id,
+        "scores": {s.criterion: {"score": "n/a" if s.score is None else s.score, "justification": s.justification,
+                                 "evidence": by_criterion.get(s.criterion, [])} for s in assessment.scores},
+        "knockouts": [{"code": f.code, "status": f.status.value, "description": f.description, "evidence": by_finding.get(f.id, [])}
+                      for f in assessment.findings],
+    }
+    if assessment.conflict_declared is not None:
+        payload["conflict"] = {"declared": assessment.conflict_declared, "note": assessment.conflict_note}
+    for entry in payload["scores"].values():
+        if entry["justification"] is None:
+            del entry["justification"]
+    return payload

@@ -1,0 +1,101 @@
+"""The assessment API: drafts, If-Match, submission moving the decision, visibility by association."""
+
+import pytest
+
+from vetting.services.accounts import issue_token
+from vetting.services.actors import SystemActor
+
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+EV = [{"kind": "document", "reference": "inspection report 2026"}]
+
+
+@pytest.fixture()
+def bearer(session):
+    def _for(account):
+        return {"Authorization": f"Bearer {issue_token(session, SystemActor('test'), account)}"}
+
+    return _for
+
+
+def payload(enterprise_id, score=3, **over):
+    body = {"enterprise_id": enterprise_id, "conflict": {"declared": False}, "summary": "site visit",
+            "scores": {c: {"score": score, "evidence": EV} for c in CRITERIA}}
+    body.update(over)
+    return body
+
+
+def test_draft_update_submit_and_withdraw(client, session, make_enterprise, make_account, bearer):
+    ent = make_enterprise()
+    reviewer = make_account("reviewer")
+    auth = bearer(reviewer)
+    created = client.post("/api/v1/assessments", json=payload(ent.id, score=2), headers=auth)
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["status"] == "draft" and body["scores"]["E1"]["score"] == 2 and body["ruleset_version"] == "2026.1"
+    etag = created.headers["ETag"]
+
+    no_match = client.patch(f"/api/v1/assessments/{body['id']}", json={"summary": "x"}, headers=auth)
+    assert no_match.status_code == 412
+    updated = client.patch(f"/api/v1/assessments/{body['id']}", json={"summary": "second visit"}, headers={**auth, "If-Match": etag})
+    assert updated.status_code == 200, updated.get_json()
+    assert updated.get_json()["summary"] == "second visit" and updated.get_json()["scores"]["E1"]["score"] == 2
+    stale = client.patch(f"/api/v1/assessments/{body['id']}", json={"summary": "third"}, headers={**auth, "If-Match": etag})
+    assert stale.status_code == 412 and "changed since you read it" in stale.get_json()["message"]
+
+    submitted = client.post(f"/api/v1/assessments/{body['id']}/submit", headers=auth)
+    assert submitted.status_code == 200, submitted.get_json()
+    result = submitted.get_json()
+    assert result["assessment"]["status"] == "submitted"
+    assert result["decision"]["outcome"] == "NONE" and result["decision"]["reason_codes"] == ["QUORUM_NOT_MET"]
+    again = client.post(f"/api/v1/assessments/{body['id']}/submit", headers=auth)
+    assert again.status_code == 409
+
+    withdrawn = client.post(f"/api/v1/assessments/{body['id']}/withdraw", json={"reason": "wrong enterprise"}, headers=auth)
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["assessment"]["status"] == "withdrawn"
+
+
+def test_validation_names_each_field(client, make_enterprise, make_account, bearer):
+    ent = make_enterprise()
+    auth = bearer(make_account("reviewer"))
+    bad = payload(ent.id)
+    bad["scores"]["E1"] = {"score": 9}
+    bad["scores"]["ZZ"] = {"score": 1}
+    bad["colour"] = "red"
+    resp = client.post("/api/v1/assessments", json=bad, headers=auth)
+    assert resp.status_code == 422
+    errors = resp.get_json()["errors"]
+    assert "colour" in errors and "scores.E1.score" in errors
+    del bad["colour"]
+    bad["scores"]["E1"] = {"score": 4}
+    resp = client.post("/api/v1/assessments", json=bad, headers=auth)
+    errors = resp.get_json()["errors"]
+    assert resp.status_code == 422 and "scores.E1.evidence" in errors and "scores.ZZ" in errors
+    resp = client.post("/api/v1/assessments", json=payload(999999), headers=auth)
+    assert resp.status_code == 422 and "enterprise_id" in resp.get_json()["errors"]
+    incomplete = payload(ent.id)
+    del incomplete["scores"]["P5"]
+    draft = client.post("/api/v1/assessments", json=incomplete, headers=auth)
+    assert draft.status_code == 201
+    refused = client.post(f"/api/v1/assessments/{draft.get_json()['id']}/submit", headers=auth)
+    assert refused.status_code == 422 and "missing P5" in refused.get_json()["errors"]["scores"][0]
+
+
+def test_visibility_and_roles(client, make_enterprise, make_account, make_association, bearer):
+    ent = make_enterprise()
+    assoc = make_association()
+    mine = make_account("reviewer", association=assoc)
+    admin = make_account("association_admin", association=assoc)
+    other = make_account("reviewer")
+    registrar = make_account("registrar")
+    created = client.post("/api/v1/assessments", json=payload(ent.id), headers=bearer(mine)).get_json()
+    url = f"/api/v1/assessments/{created['id']}"
+    assert client.get(url, headers=bearer(other)).status_code == 404
+    assert client.get(url, headers=bearer(admin)).status_code == 200
+    assert client.get(url, headers=bearer(registrar)).status_code == 200
+    assert client.get(url).status_code == 401
+    assert client.post("/api/v1/assessments", json=payload(ent.id), headers=bearer(registrar)).status_code == 403
+    assert client.post("/api/v1/assessments", json={"colour": 1}).status_code == 401
+    listed = client.get("/api/v1/assessments", headers=bearer(other)).get_json()
+    assert created["id"] not in [a["id"] for a in listed]
+    assert created["id"] in [a["id"] for a in client.get("/api/v1/assessments", headers=bearer(admin)).get_json()]
+    assert client.post(f"{url}/submit", headers=bearer(other)).status_code == 404

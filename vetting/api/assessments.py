@@ -1,0 +1,159 @@
+"""Assessments: drafts, updates with If-Match, submission and withdrawal."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.schemas import ApiErrorSchema, DecisionSummarySchema, StrictSchema
+from vetting.errors import NotFound, PreconditionFailed
+from vetting.models import Assessment, Role
+from vetting.services import assessments as service
+from vetting.services.assessment_input import AssessmentInput
+from vetting.web import request_session
+
+blp = Blueprint("assessments", __name__, url_prefix="/api/v1/assessments", description="Assessments filed by reviewers")
+
+REVIEWERS = (Role.REVIEWER, Role.ASSOCIATION_ADMIN)
+
+
+class AssessmentSchema(Schema):
+    id = fields.Integer()
+    enterprise_id = fields.Integer()
+    project_id = fields.Integer(allow_none=True)
+    association = fields.Function(lambda a: a.association.code)
+    reviewer_id = fields.Integer()
+    ruleset_version = fields.Function(lambda a: a.ruleset.version)
+    status = fields.Function(lambda a: a.status.value)
+    version = fields.Integer(metadata={"description": "send it back in If-Match to update"})
+    supersedes_id = fields.Integer(allow_none=True)
+    summary = fields.String(allow_none=True)
+    conflict = fields.Function(lambda a: None if a.conflict_declared is None else {"declared": a.conflict_declared, "note": a.conflict_note})
+    scores = fields.Function(lambda a: service.stored_payload(a)["scores"])
+    knockouts = fields.Function(lambda a: service.stored_payload(a)["knockouts"])
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    withdraw_reason = fields.String(allow_none=True)
+
+
+class AssessmentQuery(StrictSchema):
+    enterprise_id = fields.Integer()
+    status = fields.String()
+    limit = fields.Integer(load_default=50)
+    offset = fields.Integer(load_default=0)
+
+
+class AssessmentPatchInput(AssessmentInput):
+    """The fields of a draft to change; any subset of AssessmentInput."""
+
+
+class WithdrawInput(StrictSchema):
+    reason = fields.String(required=True, metadata={"example": "the site visit covered another project"})
+
+
+class SubmitResultSchema(Schema):
+    assessment = fields.Nested(AssessmentSchema)
+    decision = fields.Nested(DecisionSummarySchema)
+
+
+def _visible(account, assessment: Assessment) -> bool:  # noqa: ANN001
+    return account.role is Role.REGISTRAR or assessment.association_id == account.association_id
+
+
+def _etag(assessment: Assessment) -> str:
+    return f'"{assessment.id}-{assessment.version}"'
+
+
+def _if_match() -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    try:
+        return int(header.strip().strip('W/').strip('"').rsplit("-", 1)[-1])
+    except ValueError:
+        raise PreconditionFailed("If-Match must be the ETag of the assessment, e.g. \"12-3\"") from None
+
+
+@blp.route("")
+class Assessments(MethodView):
+    @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(AssessmentQuery, location="query")
+    @blp.response(200, AssessmentSchema(many=True))
+    def get(self, args):  # noqa: ANN001, ANN201
+        """Assessments visible to you: your association's (registrars: all)."""
+        account = current_account()
+        query = select(Assessment).order_by(Assessment.id)
+        if account.role is not Role.REGISTRAR:
+            query = query.where(Assessment.association_id == account.association_id)
+        if "enterprise_id" in args:
+            query = query.where(Assessment.enterprise_id == args["enterprise_id"])
+        if "status" in args:
+            query = query.where(Assessment.status == args["status"])
+        return request_session().scalars(query.limit(min(args["limit"], 500)).offset(args["offset"])).all()
+
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.arguments(AssessmentInput)
+    @blp.response(201, AssessmentSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="each offending field named under 'errors'")
+    def post(self, _args):  # noqa: ANN001, ANN201
+        """File a draft assessment against the active ruleset."""
+        assessment = service.create_draft(request_session(), current_account(), request.get_json())
+        return assessment, 201, {"ETag": _etag(assessment)}
+
+
+@blp.route("/<int:assessment_id>")
+class AssessmentView(MethodView):
+    @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.response(200, AssessmentSchema)
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, assessment_id: int):  # noqa: ANN201
+        """One assessment; another association's is a 404."""
+        assessment = request_session().get(Assessment, assessment_id)
+        if assessment is None or not _visible(current_account(), assessment):
+            raise NotFound(f"no assessment {assessment_id}")
+        return assessment, 200, {"ETag": _etag(assessment)}
+
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER, parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.arguments(AssessmentPatchInput(partial=True))
+    @blp.response(200, AssessmentSchema)
+    @blp.alt_response(412, schema=ApiErrorSchema, description="stale or missing If-Match")
+    def patch(self, _args, assessment_id: int):  # noqa: ANN001, ANN201
+        """Change a draft; If-Match must carry the ETag you read."""
+        assessment = service.update_draft(request_session(), current_account(), assessment_id, request.get_json(),
+                                          if_match=_if_match())
+        return assessment, 200, {"ETag": _etag(assessment)}
+
+
+@blp.route("/<int:assessment_id>/submit")
+class SubmitView(MethodView):
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.response(200, SubmitResultSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def post(self, assessment_id: int):  # noqa: ANN201
+        """Submit a draft; the enterprise is re-evaluated and the new decision returned."""
+        assessment, decision = service.submit(request_session(), current_account(), assessment_id)
+        return {"assessment": assessment, "decision": decision}
+
+
+@blp.route("/<int:assessment_id>/withdraw")
+class WithdrawView(MethodView):
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.arguments(WithdrawInput)
+    @blp.response(200, SubmitResultSchema)
+    def post(self, args, assessment_id: int):  # noqa: ANN001, ANN201
+        """Withdraw a submitted assessment (it stays readable); the enterprise is re-evaluated."""
+        assessment, decision = service.withdraw(request_session(), current_account(), assessment_id, args["reason"])
+        return {"assessment": assessment, "decision": decision}
