@@ -222,3 +222,33 @@ def test_fast_evaluator_agrees_with_rule_engine(total, low, coverage, quorum, co
     for rule, fast in zip(rules, compiled):
         if fast is not None:
             assert fast(prepare(ctx)) == rule.matches(ctx), rule.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(enterprises())
+def test_what_it_would_take_names_the_fewest_criteria(facts):
+    """No smaller set of criteria, raised even to 4, reaches the target (checked by brute force)."""
+    import itertools
+
+    from vetting.rules.engine import _model, build_context, first_match, pillar_and_total
+
+    d = evaluate(RS, facts)
+    plan = d.document["what_it_would_take"]
+    if plan is None or not plan["reachable"] or not plan["criterion_changes"] or len(plan["criterion_changes"]) > 4:
+        return
+    model = _model(RS)
+    medians = {c["criterion"]: c["median"] for c in d.document["criteria"]}
+    ctx = build_context(model, {}, None, 1.0, {"met": True, "counted": 3, "associations": 2, "independent": 1}, [], [], [])
+    ctx["coverage"] = max(d.document["coverage"] or 0.0, ctx["min_evidence_coverage"])
+
+    def reaches(changed):
+        pillars, total = pillar_and_total(model, dict(medians, **{c: 4.0 for c in changed}))
+        scored = {p: v for p, v in pillars.items() if v is not None}
+        ctx.update(total=total or 0.0, scored=total is not None, pillars=scored, min_pillar=min(scored.values()) if scored else 0.0)
+        return rank(model.rows[first_match(RS, ctx)]["outcome"]) >= rank(plan["target"])
+
+    raisable = [c for c, m in medians.items() if m is not None and m < 4]
+    k = len(plan["criterion_changes"])
+    assert reaches([c["criterion"] for c in plan["criterion_changes"]])
+    for smaller in itertools.combinations(raisable, k - 1):
+        assert not reaches(smaller), (plan["criterion_changes"], smaller)

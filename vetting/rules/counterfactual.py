@@ -3,11 +3,10 @@
 For BLACK the target is NONE; for NONE it is RED. Knock-outs and blockers that stand in the way
 are named (they cannot be scored away). Quorum and evidence coverage, when short, are stated as
 what is missing. Then the criterion changes: starting from the current medians, the search
-raises one criterion at a time, always the one that lifts the weakest pillar and the total the
-most, until the ruleset's own outcome rows give the target; it then lowers each raised
-criterion back to the smallest level that still reaches the target. The result is checked by
-re-running the outcome rows, so it is always a real path, though with many criteria it may not
-be the shortest one.
+finds the fewest criteria whose median must rise (a greedy order gives a first answer; a
+per-pillar search, see ``_fewest``, proves or improves it), then lowers each raised criterion
+back to the smallest level that still reaches the target. Every answer is checked by re-running
+the ruleset's own outcome rows, so it is always a real path.
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
                     hi = mid
                 else:
                     lo = mid + 1
-            raised = order[:lo]
+            raised = _fewest(model, medians, order[:lo], target, outcome_for, rank)
             meds.update({c: 4.0 for c in raised})
             reached = True
     if reached and raised:
@@ -100,6 +99,52 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
     plan["reachable"] = reached
     plan["summary"] = _words(plan)
     return plan
+
+
+def _fewest(model: Any, medians: dict[str, float | None], greedy: list[str], target: str, outcome_for: Any,
+            rank: Any) -> list[str]:
+    """The fewest criteria that, raised to 4, reach ``target``; ``greedy`` is a known answer.
+
+    Within a pillar, raising the k criteria with the largest gains dominates any other choice
+    of k criteria in that pillar (every pillar score, hence the total, is at least as high), and
+    the outcome never worsens as scores rise. So only per-pillar counts need trying. A quick
+    bound rules most sizes out first: with k changes no pillar can exceed its own top-k gain and
+    the total cannot exceed the top-k weighted gains; if even that ideal does not reach the
+    target, no set of k changes does."""
+    import itertools
+
+    by_pillar: dict[str, list[tuple[float, str]]] = {p: [] for p, _ in model.pillars}
+    for code, pillar, w in model.criteria:
+        m = medians.get(code)
+        if m is not None and m < 4:
+            by_pillar[pillar].append((w * (4 - m), code))
+    for items in by_pillar.values():
+        items.sort(key=lambda t: (-t[0], t[1]))
+    pillars = [p for p, _ in model.pillars]
+
+    def with_counts(counts: dict[str, int]) -> list[str]:
+        return [code for p in pillars for _g, code in by_pillar[p][: counts.get(p, 0)]]
+
+    def ideal_reaches(k: int) -> bool:
+        # Each pillar at its own best with k changes, every other pillar too: an upper bound.
+        return rank(outcome_for(dict(medians, **{c: 4.0 for c in with_counts({p: k for p in pillars})}))) >= rank(target)
+
+    lo, hi = 1, len(greedy)
+    while lo < hi:  # the smallest size whose ideal reaches the target (monotone in k)
+        mid = (lo + hi) // 2
+        if ideal_reaches(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    for k in range(lo, len(greedy)):
+        ranges = [range(min(k, len(by_pillar[p])) + 1) for p in pillars]
+        for combo in itertools.product(*ranges):
+            if sum(combo) != k:
+                continue
+            chosen = with_counts(dict(zip(pillars, combo)))
+            if rank(outcome_for(dict(medians, **{c: 4.0 for c in chosen}))) >= rank(target):
+                return chosen
+    return greedy
 
 
 def _greedy_order(model: Any, medians: dict[str, float | None]) -> list[str]:
