@@ -64,6 +64,17 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
                 return row["outcome"]
         raise AssertionError("the last outcome row always holds")
 
+    def reaches(pillars: dict[str, float], total: float) -> bool:
+        ctx["total"] = float(total)
+        ctx["scored"] = True
+        ctx["pillars"] = dict(pillars)
+        ctx["min_pillar"] = min(pillars.values())
+        prepared = prepare(ctx)
+        for i, row in enumerate(model.rows):
+            if static[i] if i in static else row_holds(ruleset, model, i, ctx, prepared):
+                return rank(row["outcome"]) >= rank(target)
+        return False
+
     meds = dict(medians)
     order = _greedy_order(model, meds)
     reached = rank(outcome_for(meds)) >= rank(target)
@@ -81,7 +92,7 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
                     hi = mid
                 else:
                     lo = mid + 1
-            raised = _fewest(model, medians, order[:lo], target, outcome_for, rank)
+            raised = _fewest(model, medians, order[:lo], target, reaches)
             meds.update({c: 4.0 for c in raised})
             reached = True
     if reached and raised:
@@ -101,49 +112,68 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
     return plan
 
 
-def _fewest(model: Any, medians: dict[str, float | None], greedy: list[str], target: str, outcome_for: Any,
-            rank: Any) -> list[str]:
+def _fewest(model: Any, medians: dict[str, float | None], greedy: list[str], target: str, holds: Any) -> list[str]:
     """The fewest criteria that, raised to 4, reach ``target``; ``greedy`` is a known answer.
 
-    Within a pillar, raising the k criteria with the largest gains dominates any other choice
-    of k criteria in that pillar (every pillar score, hence the total, is at least as high), and
-    the outcome never worsens as scores rise. So only per-pillar counts need trying. A quick
-    bound rules most sizes out first: with k changes no pillar can exceed its own top-k gain and
-    the total cannot exceed the top-k weighted gains; if even that ideal does not reach the
-    target, no set of k changes does."""
-    import itertools
-
-    by_pillar: dict[str, list[tuple[float, str]]] = {p: [] for p, _ in model.pillars}
+    Within a pillar, raising the j criteria with the largest gains dominates any other choice
+    of j criteria in that pillar (the pillar, hence the total, is at least as high), and the
+    outcome never worsens as scores rise; so only per-pillar counts need trying. Before trying
+    any count of k changes, an ideal bound is checked: no pillar can gain more than its own
+    top-k gains and the total no more than the top-k weighted gains overall. If even that ideal
+    misses the target, no set of k changes reaches it. ``holds(pillars, total)`` tells whether
+    given pillar scores and total reach the target."""
+    pillar_w = dict(model.pillars)
+    sums = {p: 0.0 for p in pillar_w}
+    weights = {p: 0.0 for p in pillar_w}
+    gains: dict[str, list[tuple[float, str]]] = {p: [] for p in pillar_w}
+    for code, pillar, w in model.criteria:
+        m = medians.get(code)
+        if m is None:
+            continue
+        sums[pillar] += w * m * 25.0
+        weights[pillar] += w
     for code, pillar, w in model.criteria:
         m = medians.get(code)
         if m is not None and m < 4:
-            by_pillar[pillar].append((w * (4 - m), code))
-    for items in by_pillar.values():
-        items.sort(key=lambda t: (-t[0], t[1]))
-    pillars = [p for p, _ in model.pillars]
+            gains[pillar].append((w * (4 - m) * 25.0 / weights[pillar], code))
+    scored = [p for p in pillar_w if weights[p] > 0]
+    base = {p: sums[p] / weights[p] for p in scored}
+    total_w = sum(pillar_w[p] for p in scored)
+    prefix: dict[str, list[float]] = {}
+    for p in scored:
+        gains[p].sort(key=lambda t: (-t[0], t[1]))
+        acc = [0.0]
+        for g, _code in gains[p]:
+            acc.append(acc[-1] + g)
+        prefix[p] = acc
+    weighted = sorted((g * pillar_w[p] / total_w for p in scored for g, _c in gains[p]), reverse=True)
+    base_total = sum(base[p] * pillar_w[p] for p in scored) / total_w
 
-    def with_counts(counts: dict[str, int]) -> list[str]:
-        return [code for p in pillars for _g, code in by_pillar[p][: counts.get(p, 0)]]
+    def ideal(k: int) -> bool:
+        pillars = {p: base[p] + prefix[p][min(k, len(prefix[p]) - 1)] for p in scored}
+        return holds(pillars, base_total + sum(weighted[:k]))
 
-    def ideal_reaches(k: int) -> bool:
-        # Each pillar at its own best with k changes, every other pillar too: an upper bound.
-        return rank(outcome_for(dict(medians, **{c: 4.0 for c in with_counts({p: k for p in pillars})}))) >= rank(target)
+    def compositions(k: int, index: int):  # noqa: ANN202
+        if index == len(scored) - 1:
+            if k < len(prefix[scored[index]]):
+                yield (k,)
+            return
+        for j in range(min(k, len(prefix[scored[index]]) - 1), -1, -1):
+            for rest in compositions(k - j, index + 1):
+                yield (j, *rest)
 
-    lo, hi = 1, len(greedy)
-    while lo < hi:  # the smallest size whose ideal reaches the target (monotone in k)
-        mid = (lo + hi) // 2
-        if ideal_reaches(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    for k in range(lo, len(greedy)):
-        ranges = [range(min(k, len(by_pillar[p])) + 1) for p in pillars]
-        for combo in itertools.product(*ranges):
-            if sum(combo) != k:
-                continue
-            chosen = with_counts(dict(zip(pillars, combo)))
-            if rank(outcome_for(dict(medians, **{c: 4.0 for c in chosen}))) >= rank(target):
-                return chosen
+    for k in range(len(greedy) - 1, 0, -1):
+        if not ideal(k):
+            break
+    else:
+        k = 0
+    # sizes 1..k cannot reach the target; try each larger size below the greedy answer
+    for size in range(k + 1, len(greedy)):
+        for combo in compositions(size, 0):
+            pillars = {p: base[p] + prefix[p][j] for p, j in zip(scored, combo)}
+            total = sum(pillars[p] * pillar_w[p] for p in scored) / total_w
+            if holds(pillars, total):
+                return [code for p, j in zip(scored, combo) for _g, code in gains[p][:j]]
     return greedy
 
 
