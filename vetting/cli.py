@@ -211,6 +211,83 @@ def accounts_create(ctx: Context, role: str, email: str, association_code: str |
     click.echo(f"bearer token (shown once, store it now): {created.token}")
 
 
+def _with_session(ctx: Context, fn):  # noqa: ANN001, ANN202
+    from vetting.services.actors import SystemActor
+
+    with ctx.database.session() as session:
+        try:
+            return fn(session, SystemActor("cli"))
+        except DomainError as exc:
+            _fail(exc)
+
+
+@accounts.command("disable")
+@click.argument("account_id", type=int)
+@click.option("--reason", required=True)
+@pass_ctx
+def accounts_disable(ctx: Context, account_id: int, reason: str) -> None:
+    """Disable an account (its tokens stop working)."""
+    from vetting.services.accounts import set_account_status
+
+    account = _with_session(ctx, lambda s, a: set_account_status(s, a, account_id, disabled=True, reason=reason))
+    click.echo(f"account {account.id} ({account.email}) disabled")
+
+
+@accounts.command("enable")
+@click.argument("account_id", type=int)
+@click.option("--reason", required=True)
+@pass_ctx
+def accounts_enable(ctx: Context, account_id: int, reason: str) -> None:
+    """Re-enable a disabled account."""
+    from vetting.services.accounts import set_account_status
+
+    account = _with_session(ctx, lambda s, a: set_account_status(s, a, account_id, disabled=False, reason=reason))
+    click.echo(f"account {account.id} ({account.email}) enabled")
+
+
+@main.group()
+def associations() -> None:
+    """Accredit, suspend and reinstate associations."""
+
+
+@associations.command("accredit")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2")
+@click.option("--name-zh", default=None)
+@pass_ctx
+def associations_accredit(ctx: Context, code: str, name: str, country: str, name_zh: str | None) -> None:
+    """Accredit a new association."""
+    from vetting.services.accounts import accredit_association
+
+    assoc = _with_session(ctx, lambda s, a: accredit_association(s, a, code=code, name=name, country=country, name_zh=name_zh))
+    click.echo(f"association {assoc.code} accredited (id {assoc.id})")
+
+
+@associations.command("suspend")
+@click.argument("code")
+@click.option("--reason", required=True)
+@pass_ctx
+def associations_suspend(ctx: Context, code: str, reason: str) -> None:
+    """Suspend an association: its accounts' tokens stop working."""
+    from vetting.services.accounts import set_association_status
+
+    assoc = _with_session(ctx, lambda s, a: set_association_status(s, a, code, suspended=True, reason=reason))
+    click.echo(f"association {assoc.code} suspended")
+
+
+@associations.command("reinstate")
+@click.argument("code")
+@click.option("--reason", required=True)
+@pass_ctx
+def associations_reinstate(ctx: Context, code: str, reason: str) -> None:
+    """Reinstate a suspended association."""
+    from vetting.services.accounts import set_association_status
+
+    assoc = _with_session(ctx, lambda s, a: set_association_status(s, a, code, suspended=False, reason=reason))
+    click.echo(f"association {assoc.code} reinstated")
+
+
 @main.group()
 def rulesets() -> None:
     """Rulesets: test golden cases, simulate, activate, render the method, rater agreement."""

@@ -26,8 +26,8 @@ def init_api(app: Flask) -> Api:
     )
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
-    from vetting.api import assessments, decisions, rulesets
+    from vetting.api import admin, assessments, decisions, enterprises, rulesets
 
-    for module in (rulesets, decisions, assessments):
+    for module in (rulesets, decisions, enterprises, assessments, admin):
         api.register_blueprint(module.blp)
     return api

@@ -150,3 +150,149 @@ def authenticate_token(session: Session, token: str) -> Account:
     if account.association is not None and account.association.status is not AssociationStatus.ACCREDITED:
         raise Unauthorized("the association of this account is suspended")
     return account
+
+
+# -- registrar administration -----------------------------------------------------------------
+
+def _now():  # noqa: ANN202
+    from vetting.models.types import utcnow
+
+    return utcnow()
+
+
+def accredit_association(session: Session, actor: Actor, *, code: str, name: str, country: str,
+                         name_zh: str | None = None) -> Association:
+    from vetting.countries import InvalidCountry, normalize_country
+
+    _require_registrar(actor)
+    errors: dict[str, list[str]] = {}
+    code_n = (code or "").strip().upper()
+    if not re.match(r"^[A-Z0-9]{2,16}$", code_n):
+        errors["code"] = ["2–16 upper-case letters or digits"]
+    if not (name or "").strip():
+        errors["name"] = ["a name is required"]
+    try:
+        country_n = normalize_country(country)
+    except InvalidCountry as exc:
+        errors["country"] = [str(exc)]
+    if errors:
+        raise ValidationError("the association cannot be accredited", errors)
+    existing = session.scalar(select(Association).where(Association.code == code_n))
+    if existing is not None:
+        raise Conflict(f"association {code_n} already exists", conflicting_id=existing.id)
+    assoc = Association(code=code_n, name=name.strip(), name_zh=name_zh, country=country_n)
+    session.add(assoc)
+    session.flush()
+    audit.record(session, actor, "association.accredit", "association", assoc.id, {"code": code_n})
+    session.commit()
+    return assoc
+
+
+def set_association_status(session: Session, actor: Actor, code: str, *, suspended: bool, reason: str) -> Association:
+    """Suspend (its accounts' tokens stop working) or reinstate an association."""
+    from vetting.models import AssociationStatus
+
+    _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give a reason", {"reason": ["a reason is required"]})
+    assoc = session.scalar(select(Association).where(Association.code == (code or "").upper()))
+    if assoc is None:
+        raise NotFound(f"no association with code '{code}'")
+    target = AssociationStatus.SUSPENDED if suspended else AssociationStatus.ACCREDITED
+    if assoc.status is target:
+        raise Conflict(f"association {assoc.code} is already {target.value}", conflicting_id=assoc.id)
+    assoc.status = target
+    assoc.suspended_at = _now() if suspended else None
+    session.flush()
+    audit.record(session, actor, "association.suspend" if suspended else "association.reinstate", "association", assoc.id,
+                 {"code": assoc.code, "reason": reason.strip()})
+    session.commit()
+    return assoc
+
+
+def set_account_status(session: Session, actor: Actor, account_id: int, *, disabled: bool, reason: str) -> Account:
+    from vetting.models import AccountStatus
+
+    _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give a reason", {"reason": ["a reason is required"]})
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    if isinstance(actor, Account) and actor.id == account.id and disabled:
+        raise Conflict("a registrar cannot disable their own account", conflicting_id=account.id)
+    account.status = AccountStatus.DISABLED if disabled else AccountStatus.ACTIVE
+    session.flush()
+    audit.record(session, actor, "account.disable" if disabled else "account.enable", "account", account.id,
+                 {"email": account.email, "reason": reason.strip()})
+    session.commit()
+    return account
+
+
+def _token_owner_check(actor: Actor, account: Account) -> None:
+    if isinstance(actor, Account) and actor.role is not Role.REGISTRAR and actor.id != account.id:
+        raise NotFound(f"no account {account.id}")
+
+
+def list_tokens(session: Session, actor: Actor, account_id: int) -> list[ApiToken]:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    _token_owner_check(actor, account)
+    return list(session.scalars(select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)))
+
+
+def create_token(session: Session, actor: Actor, account_id: int, name: str = "default") -> tuple[ApiToken, str]:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    _token_owner_check(actor, account)
+    token = issue_token(session, actor, account, name=(name or "default")[:100])
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    session.commit()
+    return row, token
+
+
+def revoke_token(session: Session, actor: Actor, account_id: int, prefix: str) -> ApiToken:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"no account {account_id}")
+    _token_owner_check(actor, account)
+    row = session.scalar(select(ApiToken).where(ApiToken.account_id == account_id, ApiToken.prefix == prefix))
+    if row is None:
+        raise NotFound(f"account {account_id} has no token {prefix}")
+    if row.revoked_at is not None:
+        raise Conflict(f"token {prefix} is already revoked", conflicting_id=row.id)
+    row.revoked_at = _now()
+    session.flush()
+    audit.record(session, actor, "token.revoke", "account", account_id, {"prefix": prefix})
+    session.commit()
+    return row
+
+
+def rotate_token(session: Session, actor: Actor, account_id: int, prefix: str) -> tuple[ApiToken, str]:
+    """Revoke a token and issue its replacement in one transaction."""
+    old = session.scalar(select(ApiToken).where(ApiToken.account_id == account_id, ApiToken.prefix == prefix))
+    if old is None:
+        raise NotFound(f"account {account_id} has no token {prefix}")
+    account = session.get(Account, account_id)
+    _token_owner_check(actor, account)
+    if old.revoked_at is not None:
+        raise Conflict(f"token {prefix} is revoked; create a new one instead", conflicting_id=old.id)
+    old.revoked_at = _now()
+    session.flush()
+    audit.record(session, actor, "token.rotate", "account", account_id, {"prefix": prefix})
+    token = issue_token(session, actor, account, name=old.name)
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    session.commit()
+    return row, token
+
+
+def list_associations(session: Session, actor: Actor) -> list[Association]:
+    _require_registrar(actor)
+    return list(session.scalars(select(Association).order_by(Association.code)))
+
+
+def list_accounts(session: Session, actor: Actor) -> list[Account]:
+    _require_registrar(actor)
+    return list(session.scalars(select(Account).order_by(Account.id)))

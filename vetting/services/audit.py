@@ -100,3 +100,12 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             count += 1
             last_id = ev.id
         session.expunge_all()
+
+
+def list_events(session: Session, *, after_id: int = 0, limit: int = 100, **filters: object) -> list[AuditEvent]:
+    """Events in chain order after ``after_id``, filtered on action, subject or actor."""
+    query = select(AuditEvent).where(AuditEvent.id > after_id).order_by(AuditEvent.id)
+    for name in ("action", "subject_type", "subject_id", "actor_id"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(AuditEvent, name) == filters[name])
+    return list(session.scalars(query.limit(max(1, min(limit, 1000)))))

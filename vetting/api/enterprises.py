@@ -1,0 +1,70 @@
+"""The enterprise registry (registration by reviewers and registrars)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.schemas import ApiErrorSchema
+from vetting.models import Role
+from vetting.services import enterprises as service
+from vetting.web import request_session
+
+blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises", description="Enterprises")
+
+
+class IdentifierOut(Schema):
+    scheme = fields.String()
+    value = fields.String()
+
+
+class ProjectOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    host_country = fields.String()
+    sector = fields.String()
+    equator_category = fields.Function(lambda p: getattr(p.equator_category, "value", p.equator_category))
+    brigc_class = fields.Function(lambda p: getattr(p.brigc_class, "value", p.brigc_class))
+    start_year = fields.Integer(allow_none=True)
+
+
+class EnterpriseOut(Schema):
+    id = fields.Integer()
+    legal_name = fields.String()
+    chinese_name = fields.String(allow_none=True)
+    aliases = fields.Function(lambda e: [a.name for a in e.aliases])
+    identifiers = fields.List(fields.Nested(IdentifierOut))
+    country = fields.String()
+    sector = fields.String()
+    projects = fields.List(fields.Nested(ProjectOut))
+
+
+class DuplicateOut(Schema):
+    id = fields.Integer()
+    legal_name = fields.String()
+    chinese_name = fields.String(allow_none=True)
+    similarity = fields.Float()
+
+
+class RegisteredOut(Schema):
+    enterprise = fields.Nested(EnterpriseOut)
+    possible_duplicates = fields.List(fields.Nested(DuplicateOut), metadata={
+        "description": "enterprises in the same country with a near-identical name; check before filing"})
+
+
+@blp.route("")
+class Enterprises(MethodView):
+    @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(service.EnterpriseInput)
+    @blp.response(201, RegisteredOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="an identifier is already registered; conflicting_id names the holder")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="each offending field named under 'errors'")
+    def post(self, _args):  # noqa: ANN001, ANN201
+        """Register an enterprise with its names, identifiers and projects."""
+        return service.register(request_session(), current_account(), request.get_json())
+
+
