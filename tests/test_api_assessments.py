@@ -99,3 +99,59 @@ def test_visibility_and_roles(client, make_enterprise, make_account, make_associ
     assert created["id"] not in [a["id"] for a in listed]
     assert created["id"] in [a["id"] for a in client.get("/api/v1/assessments", headers=bearer(admin)).get_json()]
     assert client.post(f"{url}/submit", headers=bearer(other)).status_code == 404
+
+
+def test_amend_supersedes_and_keeps_the_old_version(client, session, make_enterprise, make_account, bearer):
+    ent = make_enterprise()
+    reviewer = make_account("reviewer")
+    auth = bearer(reviewer)
+    first = client.post("/api/v1/assessments", json=payload(ent.id, score=2), headers=auth).get_json()
+    client.post(f"/api/v1/assessments/{first['id']}/submit", headers=auth)
+    amended = client.post(f"/api/v1/assessments/{first['id']}/amend", json=payload(ent.id, score=3), headers=auth)
+    assert amended.status_code == 201, amended.get_json()
+    new = amended.get_json()["assessment"]
+    assert new["supersedes_id"] == first["id"] and new["status"] == "submitted" and new["scores"]["E1"]["score"] == 3
+    old = client.get(f"/api/v1/assessments/{first['id']}", headers=auth).get_json()
+    assert old["status"] == "superseded" and old["scores"]["E1"]["score"] == 2
+    assert client.post(f"/api/v1/assessments/{first['id']}/amend", json=payload(ent.id), headers=auth).status_code == 409
+    incomplete = payload(ent.id)
+    del incomplete["scores"]["G3"]
+    assert client.post(f"/api/v1/assessments/{new['id']}/amend", json=incomplete, headers=auth).status_code == 422
+
+
+def test_memberships_declared_by_the_association_admin(client, session, make_enterprise, make_account, make_association, bearer):
+    ent = make_enterprise()
+    assoc = make_association(code="MEMB")
+    admin = bearer(make_account("association_admin", association=assoc))
+    url = f"/api/v1/associations/MEMB/members/{ent.id}"
+    declared = client.put(url, json={"since": "2024-01-01"}, headers=admin)
+    assert declared.status_code == 200 and declared.get_json()["association"] == "MEMB"
+    assert client.put(url, json={}, headers=admin).status_code == 200
+    assert client.put(url, json={}, headers=bearer(make_account("association_admin"))).status_code == 403
+    assert client.put(url, json={}, headers=bearer(make_account("reviewer", association=assoc))).status_code == 403
+    ended = client.delete(url, headers=admin)
+    assert ended.status_code == 200 and ended.get_json()["ended_on"]
+    assert client.delete(url, headers=admin).status_code == 404
+
+
+def test_idempotency_key_replays_and_refuses_a_different_body(client, session, make_enterprise, make_account, bearer):
+    from sqlalchemy import func, select
+
+    from vetting.models import Assessment
+
+    ent = make_enterprise()
+    auth = {**bearer(make_account("reviewer")), "Idempotency-Key": "import-2026-11-24-0001"}
+    before = session.scalar(select(func.count()).select_from(Assessment))
+    first = client.post("/api/v1/assessments", json=payload(ent.id), headers=auth)
+    again = client.post("/api/v1/assessments", json=payload(ent.id), headers=auth)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert session.scalar(select(func.count()).select_from(Assessment)) == before + 1
+    other = client.post("/api/v1/assessments", json=payload(ent.id, score=2), headers=auth)
+    assert other.status_code == 409 and "different request" in other.get_json()["message"]
+    # a refused request keeps nothing: the corrected retry with the same key runs
+    key2 = {**auth, "Idempotency-Key": "k2"}
+    assert client.post("/api/v1/assessments", json={"enterprise_id": ent.id, "scores": {"E1": {"score": 9}}}, headers=key2).status_code == 422
+    fixed = client.post("/api/v1/assessments", json=payload(ent.id, score=1), headers=key2)
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers

@@ -30,4 +30,7 @@ def init_api(app: Flask) -> Api:
 
     for module in (rulesets, decisions, enterprises, assessments, admin):
         api.register_blueprint(module.blp)
+    from vetting.api.idempotency import init_idempotency
+
+    init_idempotency(app)
     return api

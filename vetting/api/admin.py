@@ -9,7 +9,7 @@ from vetting.api.auth import BEARER, current_account, require_roles
 from vetting.api.schemas import ApiErrorSchema, StrictSchema
 from vetting.models import Role
 from vetting.services import accounts as service
-from vetting.services import audit
+from vetting.services import audit, memberships
 from vetting.web import request_session
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Associations, accounts, tokens, audit log")
@@ -235,3 +235,32 @@ class AuditEvents(MethodView):
     def get(self, args):  # noqa: ANN001, ANN201
         """The audit log in order, filtered; page with after_id."""
         return audit.list_events(request_session(), **args)
+
+
+class MembershipOut(Schema):
+    association = fields.Function(lambda m: m.association.code)
+    enterprise_id = fields.Integer()
+    since = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
+
+
+class MembershipIn(StrictSchema):
+    since = fields.Date(load_default=None)
+
+
+@blp.route("/associations/<string:code>/members/<int:enterprise_id>")
+class MemberView(MethodView):
+    @require_roles(Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(MembershipIn)
+    @blp.response(200, MembershipOut)
+    def put(self, args, code: str, enterprise_id: int):  # noqa: ANN001, ANN201
+        """Declare that the enterprise is a member of the association (idempotent)."""
+        return memberships.declare(request_session(), current_account(), code, enterprise_id, args["since"])
+
+    @require_roles(Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.response(200, MembershipOut)
+    def delete(self, code: str, enterprise_id: int):  # noqa: ANN201
+        """End the membership (kept in history with its end date)."""
+        return memberships.end(request_session(), current_account(), code, enterprise_id)

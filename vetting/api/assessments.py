@@ -157,3 +157,17 @@ class WithdrawView(MethodView):
         """Withdraw a submitted assessment (it stays readable); the enterprise is re-evaluated."""
         assessment, decision = service.withdraw(request_session(), current_account(), assessment_id, args["reason"])
         return {"assessment": assessment, "decision": decision}
+
+
+@blp.route("/<int:assessment_id>/amend")
+class AmendView(MethodView):
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.arguments(AssessmentInput)
+    @blp.response(201, SubmitResultSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="only a submitted assessment can be amended")
+    def post(self, _args, assessment_id: int):  # noqa: ANN001, ANN201
+        """Replace a submitted assessment by a new, complete version; the old one stays readable
+        as superseded, and the enterprise is re-evaluated."""
+        assessment, decision = service.amend(request_session(), current_account(), assessment_id, request.get_json())
+        return {"assessment": assessment, "decision": decision}

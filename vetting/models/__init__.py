@@ -6,6 +6,7 @@ from vetting.models.assessment import Assessment, CriterionScore, EvidenceRefere
 from vetting.models.association import Association, Membership
 from vetting.models.audit import AuditEvent
 from vetting.models.decision import Decision
+from vetting.models.idempotency import IdempotencyKey
 from vetting.models.enterprise import SECTORS, Enterprise, EnterpriseAlias, Identifier, Project
 from vetting.models.listing import Listing, ListingEvent
 from vetting.models.objection import Objection
@@ -32,7 +33,7 @@ __all__ = [
     "Account", "AccountStatus", "ApiToken", "Assessment", "AssessmentStatus", "Association",
     "AssociationStatus", "AuditEvent", "Base", "BrigcClass", "CriterionScore", "Decision",
     "Enterprise", "EnterpriseAlias", "EquatorCategory", "EvidenceReference", "FindingStatus",
-    "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingStatus",
+    "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingStatus",
     "Membership", "Objection", "Outcome", "Project", "Release", "ReleaseStatus", "RepairRequest",
     "RequestStatus", "Role", "Ruleset", "RulesetStatus", "SECTORS",
 ]

@@ -201,3 +201,38 @@ def stored_payload(assessment: Assessment) -> dict:
         if entry["justification"] is None:
             del entry["justification"]
     return payload
+
+
+def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> tuple[Assessment, Decision]:
+    """Replace a submitted assessment by a new version: the new one is submitted and counts, the
+    old one becomes ``superseded`` and stays readable; the enterprise is re-evaluated."""
+    import json as _json
+
+    from vetting.services.assessment_input import parse
+    from vetting.services.rulesets import active_ruleset
+
+    old = _load_for_action(session, actor, assessment_id)
+    if old.status is not AssessmentStatus.SUBMITTED:
+        raise Conflict(f"assessment {assessment_id} is {old.status.value}; only a submitted one can be amended",
+                       conflicting_id=assessment_id)
+    ruleset = active_ruleset(session)
+    payload = dict(payload or {})
+    payload.setdefault("enterprise_id", old.enterprise_id)
+    if payload["enterprise_id"] != old.enterprise_id:
+        raise ValidationError("an amendment is about the same enterprise", {"enterprise_id": [f"must be {old.enterprise_id}"]})
+    data = parse(payload, _json.loads(ruleset.document), complete=True)
+    new = Assessment(association_id=old.association_id, reviewer_id=actor.id if isinstance(actor, Account) else old.reviewer_id,
+                     ruleset_id=ruleset.id, status=AssessmentStatus.SUBMITTED, supersedes_id=old.id,
+                     project_id=old.project_id, submitted_at=utcnow())
+    with session.no_autoflush:
+        _apply(session, new, data)
+    old.status = AssessmentStatus.SUPERSEDED
+    session.flush()
+    session.add(new)
+    session.flush()
+    audit.record(session, actor, "assessment.amend", "assessment", new.id, {"supersedes": old.id, "enterprise_id": new.enterprise_id})
+    decision = evaluate_enterprise(session, actor, new.enterprise_id, trigger=f"assessment.amend:{new.id}")
+    audit.record(session, actor, "decision.store", "decision", decision.id,
+                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
+    session.commit()
+    return new, decision

@@ -1,0 +1,87 @@
+"""Idempotency-Key on POST: a retry with the same key and body replays the first successful
+response; the same key with another body is a 409; a refused request (4xx, 5xx) keeps nothing,
+so a corrected retry with the same key runs. A placeholder row is committed before the request runs, so
+two requests racing with one key cannot both run: the second gets a 409 while the first is in
+progress, and the stored response once it is done."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Flask, Response, g, request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from vetting.errors import Conflict, ValidationError
+from vetting.models import IdempotencyKey
+from vetting.web import close_request_session, state
+
+HEADER = "Idempotency-Key"
+
+
+def _body_hash() -> str:
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()).hexdigest()
+
+
+def _before() -> Response | None:
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or not key or not request.path.startswith("/api/v1/"):
+        return None
+    if len(key) > 200:
+        raise ValidationError("Idempotency-Key is at most 200 characters", {HEADER: ["too long"]})
+    from vetting.api.auth import current_account
+
+    try:
+        account = current_account()
+    except Exception:  # noqa: BLE001 - unauthenticated calls are refused by the view itself
+        return None
+    digest = _body_hash()
+    with state().database.session() as s:
+        row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account.id, IdempotencyKey.key == key))
+        if row is None:
+            s.add(IdempotencyKey(account_id=account.id, key=key, method=request.method, path=request.path, request_sha256=digest))
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
+            g.idempotency = (account.id, key)
+            return None
+        if row.request_sha256 != digest:
+            raise Conflict("this Idempotency-Key was used with a different request; use a new key", conflicting_id=row.id)
+        if row.status_code is None:
+            raise Conflict("a request with this Idempotency-Key is in progress; retry shortly", conflicting_id=row.id)
+        headers = json.loads(row.response_headers or "{}")
+        resp = Response(row.response_body, status=row.status_code, mimetype="application/json", headers=headers)
+        resp.headers["Idempotent-Replayed"] = "true"
+        return resp
+
+
+def _after(response: Response) -> Response:
+    marker = g.pop("idempotency", None)
+    if marker is None:
+        return response
+    account_id, key = marker
+    # The response is rendered: end the request's own session first, so this bookkeeping is not
+    # nested inside a transaction that is still open.
+    close_request_session()
+    with state().database.session() as s:
+        row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id, IdempotencyKey.key == key))
+        if row is None:
+            return response
+        if not 200 <= response.status_code < 300:
+            # Nothing was done: free the key, so a corrected retry with it runs.
+            s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+        else:
+            row.status_code = response.status_code
+            row.response_body = response.get_data(as_text=True)
+            keep = {k: v for k, v in response.headers.items() if k in ("ETag", "Location")}
+            row.response_headers = json.dumps(keep)
+        s.commit()
+    return response
+
+
+def init_idempotency(app: Flask) -> None:
+    app.before_request(_before)
+    app.after_request(_after)
