@@ -71,11 +71,18 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture()
-def connection(engine: Engine) -> Iterator[Connection]:
+def connection(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Connection]:
     conn = engine.connect()
     trans = conn.begin()
     try:
         yield conn
+        if "tampers_with_audit" not in request.keywords:
+            # Whatever the test did, the audit chain it leaves behind must still verify.
+            from vetting.services import audit
+
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as check:
+                report = audit.verify(check)
+            assert report.ok, f"audit chain broken after the test: {report.problem}"
     finally:
         trans.rollback()
         conn.close()

@@ -66,6 +66,22 @@ def _visible(account, assessment: Assessment) -> bool:  # noqa: ANN001
     return account.role is Role.REGISTRAR or assessment.association_id == account.association_id
 
 
+def own_assessment(fn):  # noqa: ANN001, ANN201
+    """Refuse (404) another association's assessment before the request body is even read, so
+    a caller learns nothing about assessments it may not see."""
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        assessment = request_session().get(Assessment, kwargs["assessment_id"])
+        account = current_account()
+        if assessment is None or account.association_id != assessment.association_id:
+            raise NotFound(f"no assessment {kwargs['assessment_id']}")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _etag(assessment: Assessment) -> str:
     return f'"{assessment.id}-{assessment.version}"'
 
@@ -123,6 +139,7 @@ class AssessmentView(MethodView):
         return assessment, 200, {"ETag": _etag(assessment)}
 
     @require_roles(*REVIEWERS)
+    @own_assessment
     @blp.doc(security=BEARER, parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
     @blp.arguments(AssessmentPatchInput(partial=True))
     @blp.response(200, AssessmentSchema)
@@ -137,6 +154,7 @@ class AssessmentView(MethodView):
 @blp.route("/<int:assessment_id>/submit")
 class SubmitView(MethodView):
     @require_roles(*REVIEWERS)
+    @own_assessment
     @blp.doc(security=BEARER)
     @blp.response(200, SubmitResultSchema)
     @blp.alt_response(422, schema=ApiErrorSchema)
@@ -150,6 +168,7 @@ class SubmitView(MethodView):
 @blp.route("/<int:assessment_id>/withdraw")
 class WithdrawView(MethodView):
     @require_roles(*REVIEWERS)
+    @own_assessment
     @blp.doc(security=BEARER)
     @blp.arguments(WithdrawInput)
     @blp.response(200, SubmitResultSchema)
@@ -162,6 +181,7 @@ class WithdrawView(MethodView):
 @blp.route("/<int:assessment_id>/amend")
 class AmendView(MethodView):
     @require_roles(*REVIEWERS)
+    @own_assessment
     @blp.doc(security=BEARER)
     @blp.arguments(AssessmentInput)
     @blp.response(201, SubmitResultSchema)

@@ -1,0 +1,139 @@
+"""The permission matrix: every route of the application, every role.
+
+Built from the application's URL map: a route missing from ACCESS fails the test, so no
+endpoint can be added without deciding who may call it. Each call runs in a savepoint that is
+rolled back, so one role's call cannot change what the next one sees.
+"""
+
+import pytest
+
+from vetting.models import Assessment, AssessmentStatus, CriterionScore, Decision, Membership
+from vetting.services.accounts import issue_token
+from vetting.services.actors import SystemActor
+from vetting.services.evaluation import evaluate_enterprise
+from vetting.services.rulesets import active_ruleset
+
+PUBLIC = {"anonymous", "reviewer_a", "reviewer_b", "admin_a", "registrar"}
+SIGNED_IN = {"reviewer_a", "reviewer_b", "admin_a", "registrar"}
+REGISTRAR = {"registrar"}
+OWN_ASSOCIATION = {"reviewer_a", "admin_a"}
+
+#: (method, rule) -> roles that may call it. The suspended account may call only PUBLIC routes.
+ACCESS = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/static/<path:filename>"): PUBLIC,
+    ("GET", "/api/v1/openapi.json"): PUBLIC,
+    ("GET", "/api/v1/rulesets/active"): PUBLIC,
+    ("POST", "/api/v1/rulesets"): REGISTRAR,
+    ("POST", "/api/v1/rulesets/<int:ruleset_id>/simulate"): REGISTRAR,
+    ("POST", "/api/v1/rulesets/<int:ruleset_id>/activate"): REGISTRAR,
+    ("GET", "/api/v1/decisions/<int:decision_id>"): REGISTRAR,
+    ("GET", "/api/v1/decisions/<int:decision_id>/replay"): REGISTRAR,
+    ("POST", "/api/v1/enterprises"): SIGNED_IN,
+    ("GET", "/api/v1/assessments"): SIGNED_IN,
+    ("POST", "/api/v1/assessments"): {"reviewer_a", "reviewer_b", "admin_a"},
+    ("GET", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION | REGISTRAR,
+    ("PATCH", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION,
+    ("POST", "/api/v1/assessments/<int:assessment_id>/submit"): OWN_ASSOCIATION,
+    ("POST", "/api/v1/assessments/<int:assessment_id>/withdraw"): OWN_ASSOCIATION,
+    ("POST", "/api/v1/assessments/<int:assessment_id>/amend"): OWN_ASSOCIATION,
+    ("GET", "/api/v1/associations"): REGISTRAR,
+    ("POST", "/api/v1/associations"): REGISTRAR,
+    ("POST", "/api/v1/associations/<string:code>/suspend"): REGISTRAR,
+    ("POST", "/api/v1/associations/<string:code>/reinstate"): REGISTRAR,
+    ("PUT", "/api/v1/associations/<string:code>/members/<int:enterprise_id>"): {"admin_a", "registrar"},
+    ("DELETE", "/api/v1/associations/<string:code>/members/<int:enterprise_id>"): {"admin_a", "registrar"},
+    ("GET", "/api/v1/accounts"): REGISTRAR,
+    ("POST", "/api/v1/accounts"): REGISTRAR,
+    ("POST", "/api/v1/accounts/<int:account_id>/disable"): REGISTRAR,
+    ("POST", "/api/v1/accounts/<int:account_id>/enable"): REGISTRAR,
+    ("GET", "/api/v1/accounts/<int:account_id>/tokens"): {"reviewer_a", "registrar"},
+    ("POST", "/api/v1/accounts/<int:account_id>/tokens"): {"reviewer_a", "registrar"},
+    ("DELETE", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>"): {"reviewer_a", "registrar"},
+    ("POST", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>/rotate"): {"reviewer_a", "registrar"},
+    ("GET", "/api/v1/audit-events"): REGISTRAR,
+}
+
+ROLES = ["anonymous", "reviewer_a", "reviewer_b", "admin_a", "registrar", "suspended"]
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+
+
+def _routes(app):
+    out = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((method, rule.rule))
+    return out
+
+
+def test_every_route_has_a_decision(app):
+    undecided = sorted(set(_routes(app)) - set(ACCESS))
+    assert not undecided, f"routes without a permission decision: {undecided}"
+    stale = sorted(set(ACCESS) - set(_routes(app)))
+    assert not stale, f"permission decisions for routes that do not exist: {stale}"
+
+
+@pytest.fixture()
+def world(session, make_association, make_account, make_enterprise):
+    a = make_association(code="PERMA")
+    b = make_association(code="PERMB")
+    suspended_assoc = make_association(code="PERMS")
+    people = {
+        "reviewer_a": make_account("reviewer", association=a),
+        "reviewer_b": make_account("reviewer", association=b),
+        "admin_a": make_account("association_admin", association=a),
+        "registrar": make_account("registrar"),
+        "suspended": make_account("reviewer", association=suspended_assoc),
+    }
+    tokens = {role: issue_token(session, SystemActor("test"), acc) for role, acc in people.items()}
+    from vetting.models import AssociationStatus
+
+    suspended_assoc.status = AssociationStatus.SUSPENDED
+    ent = make_enterprise()
+    session.add(Membership(association_id=a.id, enterprise_id=ent.id))
+    ruleset = active_ruleset(session)
+    draft = Assessment(enterprise_id=ent.id, association_id=a.id, reviewer_id=people["reviewer_a"].id, ruleset_id=ruleset.id,
+                       status=AssessmentStatus.DRAFT, conflict_declared=False)
+    draft.scores = [CriterionScore(criterion=c, score=2) for c in CRITERIA]
+    session.add(draft)
+    session.flush()
+    decision: Decision = evaluate_enterprise(session, SystemActor("test"), ent.id, trigger="test")
+    session.flush()
+    prefix = people["reviewer_a"].tokens[0].prefix
+    values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
+              "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css"}
+    return tokens, values
+
+
+def _url(rule, values):
+    import re
+
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(app, client, connection, world, role):
+    tokens, values = world
+    failures = []
+    for method, rule in _routes(app):
+        allowed = ACCESS[(method, rule)]
+        headers = {} if role == "anonymous" else {"Authorization": f"Bearer {tokens[role]}"}
+        nested = connection.begin_nested()
+        try:
+            resp = client.open(_url(rule, values), method=method, json={} if method in ("POST", "PUT", "PATCH") else None,
+                               headers=headers)
+        finally:
+            nested.rollback()
+        status = resp.status_code
+        resp.close()
+        if status >= 500:
+            failures.append(f"{method} {rule} as {role}: {status}")
+        elif role in allowed and status in (401, 403):
+            failures.append(f"{method} {rule} as {role}: refused with {status} but should be allowed")
+        elif role not in allowed and (role != "suspended" or allowed != PUBLIC) and status not in (401, 403, 404):
+            failures.append(f"{method} {rule} as {role}: {status} but should be refused")
+        elif role in ("anonymous", "suspended") and role not in allowed and allowed != PUBLIC and status != 401:
+            failures.append(f"{method} {rule} as {role}: {status}, expected 401")
+    assert not failures, "\n".join(failures)
