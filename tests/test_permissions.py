@@ -34,6 +34,7 @@ ACCESS = {
     ("POST", "/api/v1/enterprises"): SIGNED_IN,
     ("GET", "/api/v1/assessments"): SIGNED_IN,
     ("POST", "/api/v1/assessments"): {"reviewer_a", "reviewer_b", "admin_a"},
+    ("POST", "/api/v1/assessments/batch"): {"reviewer_a", "reviewer_b", "admin_a"},
     ("GET", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION | REGISTRAR,
     ("PATCH", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION,
     ("POST", "/api/v1/assessments/<int:assessment_id>/submit"): OWN_ASSOCIATION,

@@ -289,6 +289,45 @@ def associations_reinstate(ctx: Context, code: str, reason: str) -> None:
 
 
 @main.group()
+def assessments() -> None:
+    """Assessments: bulk import."""
+
+
+@assessments.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--atomic", is_flag=True, help="All records or none: any rejected record rolls everything back.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Write the full report as JSON here.")
+@pass_ctx
+def assessments_import(ctx: Context, file: str, atomic: bool, report_path: str | None) -> None:
+    """Import assessments from FILE (JSON Lines, or CSV by its .csv name); each is validated,
+    filed and submitted. Records with an idempotency_key already imported are skipped, so an
+    interrupted import can simply be run again. Exit 1 if any record was rejected."""
+    import json as _json
+
+    from vetting.services.bulk import import_assessments, read_records
+    from vetting.services.actors import SystemActor
+
+    with open(file, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    records = list(read_records(file, text))
+    with ctx.database.session() as session:
+        with click.progressbar(length=len(records), label="importing") as bar:
+            report = import_assessments(session, SystemActor("import"), records, atomic=atomic, progress=bar.update)
+    click.echo(f"{len(report.accepted)} accepted, {len(report.skipped)} skipped (already imported), "
+               f"{len(report.rejected)} rejected; {report.decisions} decisions stored"
+               + ("" if report.committed else "; nothing was written (--atomic)"))
+    for item in report.rejected[:50]:
+        fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in item["errors"].items()) or item["message"]
+        click.echo(f"  line {item['line']}: {fields}")
+    if len(report.rejected) > 50:
+        click.echo(f"  ... and {len(report.rejected) - 50} more (see --report)")
+    if report_path:
+        with open(report_path, "w", encoding="utf-8") as fh:
+            _json.dump(report.as_dict(), fh, ensure_ascii=False, indent=2)
+    sys.exit(1 if report.rejected else 0)
+
+
+@main.group()
 def rulesets() -> None:
     """Rulesets: test golden cases, simulate, activate, render the method, rater agreement."""
 

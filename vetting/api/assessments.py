@@ -125,6 +125,37 @@ class Assessments(MethodView):
         return assessment, 201, {"ETag": _etag(assessment)}
 
 
+class BatchInput(StrictSchema):
+    records = fields.List(fields.Dict(), required=True, metadata={"description": "assessment payloads, each may carry idempotency_key"})
+    atomic = fields.Boolean(load_default=False)
+
+
+class BatchReportSchema(Schema):
+    accepted = fields.Integer()
+    skipped = fields.Integer()
+    rejected = fields.Integer()
+    decisions = fields.Integer()
+    committed = fields.Boolean()
+    accepted_records = fields.List(fields.Dict())
+    skipped_records = fields.List(fields.Dict())
+    rejected_records = fields.List(fields.Dict())
+
+
+@blp.route("/batch")
+class BatchView(MethodView):
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.arguments(BatchInput)
+    @blp.response(200, BatchReportSchema)
+    def post(self, args):  # noqa: ANN001, ANN201
+        """File and submit many assessments at once; the report lists accepted, skipped (already
+        imported under their idempotency_key) and rejected records with the reasons."""
+        from vetting.services.bulk import import_assessments
+
+        records = [(i + 1, r) for i, r in enumerate(args["records"])]
+        return import_assessments(request_session(), current_account(), records, atomic=args["atomic"]).as_dict()
+
+
 @blp.route("/<int:assessment_id>")
 class AssessmentView(MethodView):
     @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)

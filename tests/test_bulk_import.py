@@ -1,0 +1,89 @@
+"""Bulk import: validated records, a report, atomic mode, resuming by idempotency keys."""
+
+import csv
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from tests.conftest import scratch_database
+from vetting.db import Database, make_engine
+from vetting.models import Assessment, Decision, Enterprise
+from vetting.resources import bundled_path
+from vetting.services.setup import initialize
+
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+
+
+def record(enterprise_id, reviewer, key, score=3):
+    return {"idempotency_key": key, "enterprise_id": enterprise_id, "reviewer": reviewer, "conflict": {"declared": False},
+            "scores": {c: {"score": score, "evidence": [{"kind": "document", "reference": f"ref {c}"}]} for c in CRITERIA}}
+
+
+def test_import_reports_resumes_and_is_atomic_on_request(tmp_path):
+    with scratch_database(tmp_path, "bulk") as url:
+        db = Database(make_engine(url))
+        result = initialize(db, bundled_path("seeds"), demo=True)
+        reviewers = [email for email, role, _p, _t in result.report.credentials if role == "reviewer"]
+        with db.session() as s:
+            ids = s.scalars(select(Enterprise.id).order_by(Enterprise.id).limit(5)).all()
+            before = s.scalar(select(func.count()).select_from(Assessment))
+            decisions_before = s.scalar(select(func.count()).select_from(Decision))
+        lines = [record(ids[i % 5], reviewers[i % len(reviewers)], f"k{i}") for i in range(8)]
+        bad = record(ids[0], reviewers[0], "bad")
+        bad["scores"]["E1"] = {"score": 7}
+        text = "\n".join(json.dumps(r) for r in lines) + "\n" + json.dumps(bad) + "\n{not json\n"
+        path = tmp_path / "batch.jsonl"
+        path.write_text(text, encoding="utf-8")
+        env = {"VETTING_DATABASE_URL": url, "VETTING_INSTANCE_PATH": str(tmp_path / "i")}
+        from vetting.cli import main
+
+        atomic = CliRunner().invoke(main, ["assessments", "import", str(path), "--atomic"], env=env)
+        assert atomic.exit_code == 1 and "nothing was written" in atomic.output
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(Assessment)) == before
+
+        report_path = tmp_path / "report.json"
+        first = CliRunner().invoke(main, ["assessments", "import", str(path), "--report", str(report_path)], env=env)
+        assert first.exit_code == 1, first.output
+        assert "8 accepted, 0 skipped" in first.output and "2 rejected" in first.output
+        assert "line 9: scores.E1.score" in first.output and "line 10: record: not valid JSON" in first.output
+        report = json.loads(report_path.read_text())
+        assert all("assessment_id" in r for r in report["accepted_records"])
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(Assessment)) == before + 8
+            assert s.scalar(select(func.count()).select_from(Decision)) == decisions_before + 5
+
+        again = CliRunner().invoke(main, ["assessments", "import", str(path)], env=env)
+        assert "0 accepted, 8 skipped" in again.output
+        changed = tmp_path / "changed.jsonl"
+        changed.write_text(json.dumps(record(ids[0], reviewers[0], "k0", score=2)) + "\n", encoding="utf-8")
+        reused = CliRunner().invoke(main, ["assessments", "import", str(changed)], env=env)
+        assert reused.exit_code == 1 and "already used for a different record" in reused.output
+
+        csv_path = tmp_path / "batch.csv"
+        with csv_path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["idempotency_key", "enterprise_id", "reviewer", "conflict_declared", *CRITERIA,
+                             *[f"{c}_evidence" for c in CRITERIA], "S3_justification"])
+            writer.writerow(["c1", ids[1], reviewers[0], "false", *["3"] * 6, "n/a", *["3"] * 12, *["site report"] * 19,
+                             "no indigenous peoples in the area"])
+        from_csv = CliRunner().invoke(main, ["assessments", "import", str(csv_path)], env=env)
+        assert from_csv.exit_code == 0 and "1 accepted" in from_csv.output, from_csv.output
+        db.dispose()
+
+
+def test_batch_api_files_as_the_caller(client, session, make_enterprise, make_account):
+    from vetting.services.accounts import issue_token
+    from vetting.services.actors import SystemActor
+
+    ent = make_enterprise()
+    reviewer = make_account("reviewer")
+    auth = {"Authorization": f"Bearer {issue_token(session, SystemActor('t'), reviewer)}"}
+    rec = record(ent.id, reviewer.email, "b1")
+    resp = client.post("/api/v1/assessments/batch", json={"records": [rec, record(ent.id, "someone@else.org", "b2")]}, headers=auth)
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["accepted"] == 1 and body["rejected"] == 1
+    assert "reviewer" in body["rejected_records"][0]["errors"]
+    again = client.post("/api/v1/assessments/batch", json={"records": [rec]}, headers=auth).get_json()
+    assert again["skipped"] == 1 and again["accepted"] == 0
