@@ -60,3 +60,37 @@ def test_errors_name_the_field_and_the_problem(client, session, make_account):
     resp = client.post("/api/v1/enterprises", json=body(sector="banking", nickname="x"), headers=auth)
     assert resp.status_code == 422 and {"sector", "nickname"} <= set(resp.get_json()["errors"])
     assert client.post("/api/v1/enterprises", json=body()).status_code == 401
+
+
+def test_merge_moves_everything_and_the_old_id_redirects(client, session, make_account, make_enterprise):
+    from sqlalchemy import select
+
+    from vetting.models import Assessment, AssessmentStatus, CriterionScore, Decision
+    from vetting.services.rulesets import active_ruleset
+
+    registrar = _auth(session, make_account("registrar"))
+    reviewer = make_account("reviewer")
+    survivor = make_enterprise(legal_name="Survivor Co., Ltd.")
+    absorbed = make_enterprise(legal_name="Absorbed Engineering Co., Ltd.", chinese_name="被并工程有限公司")
+    a = Assessment(enterprise_id=absorbed.id, association_id=reviewer.association_id, reviewer_id=reviewer.id,
+                   ruleset_id=active_ruleset(session).id, status=AssessmentStatus.SUBMITTED, conflict_declared=False,
+                   scores=[CriterionScore(criterion="E1", score=3)])
+    session.add(a)
+    session.flush()
+    absorbed_uscc = absorbed.identifiers[0].value
+    resp = client.post(f"/api/v1/enterprises/{absorbed.id}/merge", json={"into": survivor.id, "reason": "same company"}, headers=registrar)
+    assert resp.status_code == 200, resp.get_json()
+    merged = resp.get_json()
+    session.expire_all()
+    assert absorbed_uscc in [i["value"] for i in merged["identifiers"]]
+    assert {"Absorbed Engineering Co., Ltd.", "被并工程有限公司"} <= set(merged["aliases"])
+    assert session.get(Assessment, a.id).enterprise_id == survivor.id
+    assert session.scalar(select(Decision).where(Decision.enterprise_id == survivor.id)) is not None
+    redirect = client.get(f"/api/v1/enterprises/{absorbed.id}")
+    assert redirect.status_code == 308 and redirect.headers["Location"].endswith(f"/api/v1/enterprises/{survivor.id}")
+    final = client.get(f"/api/v1/enterprises/{absorbed.id}", follow_redirects=True)
+    assert final.status_code == 200 and final.get_json()["id"] == survivor.id and final.get_json()["decision"]["outcome"]
+    again = client.post(f"/api/v1/enterprises/{absorbed.id}/merge", json={"into": survivor.id, "reason": "x"}, headers=registrar)
+    assert again.status_code == 409 and again.get_json()["conflicting_id"] == survivor.id
+    assert client.post(f"/api/v1/enterprises/{survivor.id}/merge", json={"into": survivor.id, "reason": "x"}, headers=registrar).status_code == 422
+    assert client.get("/api/v1/enterprises/999999").status_code == 404

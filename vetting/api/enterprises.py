@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from vetting.api.auth import BEARER, current_account, require_roles
-from vetting.api.schemas import ApiErrorSchema
+from vetting.api.schemas import ApiErrorSchema, DecisionSummarySchema, StrictSchema
 from vetting.models import Role
 from vetting.services import enterprises as service
 from vetting.web import request_session
@@ -68,3 +68,47 @@ class Enterprises(MethodView):
         return service.register(request_session(), current_account(), request.get_json())
 
 
+
+
+class EnterpriseDetail(EnterpriseOut):
+    decision = fields.Nested(DecisionSummarySchema, allow_none=True, metadata={"description": "the latest decision"})
+    grounds = fields.String(allow_none=True)
+
+
+class MergeIn(StrictSchema):
+    into = fields.Integer(required=True, metadata={"description": "the surviving enterprise"})
+    reason = fields.String(required=True)
+
+
+@blp.route("/<int:enterprise_id>")
+class EnterpriseView(MethodView):
+    @blp.response(200, EnterpriseDetail)
+    @blp.alt_response(308, description="the id was merged into another enterprise; follow Location")
+    @blp.alt_response(404, schema=ApiErrorSchema)
+    def get(self, enterprise_id: int):  # noqa: ANN201
+        """An enterprise with its names, identifiers, projects and latest decision."""
+        import json
+
+        from vetting.services.evaluation import latest_decision
+
+        session = request_session()
+        enterprise, merged = service.resolve(session, enterprise_id)
+        if merged:
+            return redirect(url_for("enterprises.EnterpriseView", enterprise_id=enterprise.id), code=308)
+        decision = latest_decision(session, enterprise.id)
+        enterprise.decision = decision
+        enterprise.grounds = json.loads(decision.document)["grounds"] if decision else None
+        return enterprise
+
+
+@blp.route("/<int:enterprise_id>/merge")
+class MergeView(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(MergeIn)
+    @blp.response(200, EnterpriseOut)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def post(self, args, enterprise_id: int):  # noqa: ANN001, ANN201
+        """Merge this enterprise into another; its assessments, listings and history follow and
+        its id answers with a 308 redirect to the survivor from now on."""
+        return service.merge(request_session(), current_account(), enterprise_id, args["into"], args["reason"])

@@ -140,3 +140,75 @@ def register(session: Session, actor: Actor, payload: Any) -> Registered:
                   "possible_duplicates": [d["id"] for d in duplicates]})
     session.commit()
     return Registered(enterprise, duplicates)
+
+
+def resolve(session: Session, enterprise_id: int) -> tuple[Enterprise, bool]:
+    """The enterprise an id stands for today, and whether the id was merged into it."""
+    from vetting.errors import NotFound
+
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"no enterprise {enterprise_id}")
+    merged = False
+    while enterprise.merged_into_id is not None:
+        enterprise = session.get(Enterprise, enterprise.merged_into_id)
+        merged = True
+    return enterprise, merged
+
+
+def merge(session: Session, actor: Actor, absorbed_id: int, surviving_id: int, reason: str) -> Enterprise:
+    """Merge ``absorbed_id`` into ``surviving_id`` (registrars): identifiers, names, projects,
+    memberships, assessments and listings follow; the absorbed id keeps answering with a
+    redirect; the survivor is re-evaluated."""
+    from vetting.errors import NotFound
+    from vetting.models import Assessment, Listing, Membership
+    from vetting.services.evaluation import evaluate_enterprise
+
+    if not isinstance(actor, Account) or actor.role is not Role.REGISTRAR:
+        if isinstance(actor, Account):
+            raise PermissionDenied("only a registrar merges enterprises")
+    if not (reason or "").strip():
+        raise ValidationError("give a reason", {"reason": ["a reason is required"]})
+    if absorbed_id == surviving_id:
+        raise ValidationError("an enterprise cannot be merged into itself", {"into": ["must be another enterprise"]})
+    absorbed = session.get(Enterprise, absorbed_id)
+    survivor = session.get(Enterprise, surviving_id)
+    if absorbed is None:
+        raise NotFound(f"no enterprise {absorbed_id}")
+    if survivor is None:
+        raise ValidationError("the merge has errors", {"into": [f"no enterprise {surviving_id}"]})
+    if absorbed.merged_into_id is not None:
+        raise Conflict(f"enterprise {absorbed_id} was already merged into {absorbed.merged_into_id}", conflicting_id=absorbed.merged_into_id)
+    if survivor.merged_into_id is not None:
+        raise Conflict(f"enterprise {surviving_id} was itself merged into {survivor.merged_into_id}", conflicting_id=survivor.merged_into_id)
+    active = session.scalars(select(Listing).where(Listing.enterprise_id.in_([absorbed.id, survivor.id]), Listing.status == "active")).all()
+    if len(active) > 1:
+        raise Conflict("both enterprises have an active listing; end one before merging", conflicting_id=active[0].id)
+    names = {a.name for a in survivor.aliases} | {survivor.legal_name, survivor.chinese_name}
+    for name in [absorbed.legal_name, absorbed.chinese_name, *[a.name for a in absorbed.aliases]]:
+        if name and name not in names:
+            survivor.aliases.append(EnterpriseAlias(name=name, kind="merged"))
+            names.add(name)
+    for ident in list(absorbed.identifiers):
+        ident.enterprise_id = survivor.id
+    for project in list(absorbed.projects):
+        project.enterprise_id = survivor.id
+    survivor_members = {m.association_id for m in survivor.memberships}
+    for membership in list(absorbed.memberships):
+        if membership.association_id in survivor_members:
+            session.delete(membership)
+        else:
+            membership.enterprise_id = survivor.id
+    session.flush()
+    session.expire(absorbed)
+    session.expire(survivor)
+    for model in (Assessment, Listing):
+        for row in session.scalars(select(model).where(model.enterprise_id == absorbed.id)):
+            row.enterprise_id = survivor.id
+    absorbed = session.get(Enterprise, absorbed_id)
+    absorbed.merged_into_id = survivor.id
+    session.flush()
+    audit.record(session, actor, "enterprise.merge", "enterprise", absorbed.id, {"into": survivor.id, "reason": reason.strip()})
+    evaluate_enterprise(session, actor, survivor.id, trigger=f"enterprise.merge:{absorbed.id}")
+    session.commit()
+    return survivor
