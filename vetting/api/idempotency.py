@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vetting.errors import Conflict, ValidationError
 from vetting.models import IdempotencyKey
-from vetting.web import close_request_session, state
+from vetting.web import close_request_session, request_session, state
 
 HEADER = "Idempotency-Key"
 
@@ -37,6 +37,9 @@ def _before() -> Response | None:
     except Exception:  # noqa: BLE001 - unauthenticated calls are refused by the view itself
         return None
     digest = _body_hash()
+    # End the read transaction the authentication opened: the placeholder is written on another
+    # connection, and on SQLite a transaction whose snapshot predates that write could not write.
+    request_session().commit()
     with state().database.session() as s:
         row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account.id, IdempotencyKey.key == key))
         if row is None:
