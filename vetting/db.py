@@ -43,7 +43,10 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A request that will write takes the write lock when its transaction starts, so a read
+        # snapshot can never go stale before its write (SQLITE_BUSY_SNAPSHOT); others defer.
+        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, *, pool_size: int = 5, timeout: float = 5.0, **kwargs: Any) -> Engine:

@@ -30,10 +30,28 @@ def state(app: Flask | None = None) -> AppState:
     return (app or current_app).extensions["vetting"]
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def begin_for_write(session: Session) -> None:
+    """On SQLite, start the session's next transaction with the write lock (BEGIN IMMEDIATE).
+    Sessions bound to an existing connection (tests) are left as they are."""
+    from sqlalchemy.engine import Engine
+
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def request_session() -> Session:
-    """The session of the current request, closed when the request ends."""
+    """The session of the current request, closed when the request ends. A request that may
+    write starts its transaction ready to write."""
+    from flask import has_request_context, request
+
     if "db_session" not in g:
         g.db_session = state().database.session()
+        if has_request_context() and request.method in WRITE_METHODS:
+            begin_for_write(g.db_session)
     return g.db_session
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 from flask import Flask, Response, g, request
 from sqlalchemy import delete, select
@@ -15,9 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from vetting.errors import Conflict, ValidationError
 from vetting.models import IdempotencyKey
-from vetting.web import close_request_session, request_session, state
+from vetting.models.types import utcnow
+from vetting.web import begin_for_write, close_request_session, request_session, state
 
 HEADER = "Idempotency-Key"
+#: A placeholder older than this belongs to a request that died; the key may be taken over.
+ABANDONED = timedelta(seconds=120)
 
 
 def _body_hash() -> str:
@@ -39,9 +43,16 @@ def _before() -> Response | None:
     digest = _body_hash()
     # End the read transaction the authentication opened: the placeholder is written on another
     # connection, and on SQLite a transaction whose snapshot predates that write could not write.
-    request_session().commit()
+    session = request_session()
+    session.commit()
     with state().database.session() as s:
+        begin_for_write(s)
         row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account.id, IdempotencyKey.key == key))
+        if row is not None and row.status_code is None and row.created_at < utcnow() - ABANDONED:
+            # the request that took this key never finished (its process died): take it over
+            s.delete(row)
+            s.flush()
+            row = None
         if row is None:
             s.add(IdempotencyKey(account_id=account.id, key=key, method=request.method, path=request.path, request_sha256=digest))
             try:
@@ -50,6 +61,7 @@ def _before() -> Response | None:
                 s.rollback()
                 raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
             g.idempotency = (account.id, key)
+            begin_for_write(session)
             return None
         if row.request_sha256 != digest:
             raise Conflict("this Idempotency-Key was used with a different request; use a new key", conflicting_id=row.id)
@@ -70,6 +82,7 @@ def _after(response: Response) -> Response:
     # nested inside a transaction that is still open.
     close_request_session()
     with state().database.session() as s:
+        begin_for_write(s)
         row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id, IdempotencyKey.key == key))
         if row is None:
             return response
