@@ -26,6 +26,14 @@ from vetting.resources import bundled_path
 
 TEST_URL_ENV = "VETTING_TEST_DATABASE_URL"
 
+# Property tests explore at random while developing; in CI they run a fixed set of examples,
+# so a run is reproducible and cannot fail by chance.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 
 @contextlib.contextmanager
 def scratch_database(tmp_dir: Path, label: str = "t") -> Iterator[str]:
