@@ -3,10 +3,10 @@
 For BLACK the target is NONE; for NONE it is RED. Knock-outs and blockers that stand in the way
 are named (they cannot be scored away). Quorum and evidence coverage, when short, are stated as
 what is missing. Then the criterion changes: starting from the current medians, the search
-finds the fewest criteria whose median must rise (a greedy order gives a first answer; a
-per-pillar search, see ``_fewest``, proves or improves it), then lowers each raised criterion
-back to the smallest level that still reaches the target. Every answer is checked by re-running
-the ruleset's own outcome rows, so it is always a real path.
+finds the fewest criteria whose median must rise (an ideal bound bisects for the smallest size
+worth trying, then per-pillar counts are tried, see ``_Space``), then lowers each raised
+criterion back to the smallest level that still reaches the target. Every answer is checked by
+re-running the ruleset's own outcome rows, so it is always a real path.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ NEXT = {"BLACK": "NONE", "NONE": "RED"}
 
 def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str, Any],
                        medians: dict[str, float | None], quorum: dict[str, Any]) -> dict[str, Any] | None:
-    from vetting.rules.engine import pillar_and_total, rank
+    from vetting.rules.engine import rank
 
     target = NEXT.get(outcome)
     if target is None:
@@ -42,175 +42,229 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         ctx["coverage"] = ctx["min_evidence_coverage"]
 
     from vetting.rules.engine import row_holds
-    from vetting.rules.fastpath import prepare
+    from vetting.rules.fastpath import Unsupported
 
     # Only the scores change below; rows that do not mention them are evaluated once.
     dynamic = {"total", "min_pillar", "pillars", "scored"}
-    base = prepare(ctx)
-    static = {i: row_holds(ruleset, model, i, ctx, base)
+    static = {i: row_holds(ruleset, model, i, ctx)
               for i, names in enumerate(model.row_names) if not dynamic.intersection(names)}
+    rows = [(i, row["outcome"], static.get(i)) for i, row in enumerate(model.rows)]
+    goal = rank(target)
+    # (rank of the row's outcome, its fixed result or None, the fast closure or None, index)
+    checks = [(rank(o), fixed, model.fast[i], i) for i, o, fixed in rows]
 
-    def outcome_for(meds: dict[str, float | None]) -> str:
-        pillars, total = pillar_and_total(model, meds)
-        scored = {p: float(v) for p, v in pillars.items() if v is not None}
-        ctx["total"] = float(total) if total is not None else 0.0
-        ctx["scored"] = total is not None
-        ctx["pillars"] = scored
-        ctx["min_pillar"] = min(scored.values()) if scored else 0.0
-        prepared = prepare(ctx)
-        for i, row in enumerate(model.rows):
-            held = static[i] if i in static else row_holds(ruleset, model, i, ctx, prepared)
-            if held:
-                return row["outcome"]
-        raise AssertionError("the last outcome row always holds")
-
-    def reaches(pillars: dict[str, float], total: float) -> bool:
+    def holds(pillars: dict[str, float], total: float) -> bool:
+        """Whether pillar scores ``pillars`` and ``total`` reach the target."""
         ctx["total"] = float(total)
         ctx["scored"] = True
-        ctx["pillars"] = dict(pillars)
+        ctx["pillars"] = pillars
         ctx["min_pillar"] = min(pillars.values())
-        prepared = prepare(ctx)
-        for i, row in enumerate(model.rows):
-            if static[i] if i in static else row_holds(ruleset, model, i, ctx, prepared):
-                return rank(row["outcome"]) >= rank(target)
+        for row_rank, fixed, fast, i in checks:
+            if fixed is None:
+                if fast is None:
+                    fixed = row_holds(ruleset, model, i, ctx)
+                else:
+                    try:
+                        fixed = fast(ctx)
+                    except Unsupported:
+                        fixed = row_holds(ruleset, model, i, ctx)
+            if fixed:
+                return row_rank >= goal
         return False
 
-    meds = dict(medians)
-    order = _greedy_order(model, meds)
-    reached = rank(outcome_for(meds)) >= rank(target)
-    raised: list[str] = []
-    if not reached and order:
-        # Outcomes never worsen as scores rise, so the shortest prefix of the greedy order that
-        # reaches the target can be found by bisection.
-        lo, hi = 1, len(order)
-        full = dict(meds, **{c: 4.0 for c in order})
-        if rank(outcome_for(full)) >= rank(target):
-            while lo < hi:
-                mid = (lo + hi) // 2
-                trial = dict(meds, **{c: 4.0 for c in order[:mid]})
-                if rank(outcome_for(trial)) >= rank(target):
-                    hi = mid
-                else:
-                    lo = mid + 1
-            raised = _fewest(model, medians, order[:lo], target, reaches)
-            meds.update({c: 4.0 for c in raised})
-            reached = True
-    if reached and raised:
-        for code in raised:
-            start = medians[code] or 0.0
-            for level in range(int(start) + 1, 4):
-                if level <= start:
-                    continue
-                trial = dict(meds)
-                trial[code] = float(level)
-                if rank(outcome_for(trial)) >= rank(target):
-                    meds[code] = float(level)
-                    break
-        plan["criterion_changes"] = [{"criterion": c, "from": medians[c], "to": meds[c]} for c, _p, _w in model.criteria if c in raised]
+    space = _Space(model, medians)
+    if not space.scored:
+        reached = _first(rows, ruleset, model, ctx) >= goal
+        raised: dict[str, float] = {}
+    else:
+        raised, reached = space.fewest(holds)
+    plan["criterion_changes"] = [{"criterion": c, "from": medians[c], "to": raised[c]} for c, _p, _w in model.criteria if c in raised]
     plan["reachable"] = reached
     plan["summary"] = _words(plan)
     return plan
 
 
-def _fewest(model: Any, medians: dict[str, float | None], greedy: list[str], target: str, holds: Any) -> list[str]:
-    """The fewest criteria that, raised to 4, reach ``target``; ``greedy`` is a known answer.
+def _first(rows: list[tuple[int, str, bool | None]], ruleset: Any, model: Any, ctx: dict[str, Any]) -> int:
+    from vetting.rules.engine import rank, row_holds
 
-    Within a pillar, raising the j criteria with the largest gains dominates any other choice
-    of j criteria in that pillar (the pillar, hence the total, is at least as high), and the
-    outcome never worsens as scores rise; so only per-pillar counts need trying. Before trying
-    any count of k changes, an ideal bound is checked: no pillar can gain more than its own
-    top-k gains and the total no more than the top-k weighted gains overall. If even that ideal
-    misses the target, no set of k changes reaches it. ``holds(pillars, total)`` tells whether
-    given pillar scores and total reach the target."""
-    pillar_w = dict(model.pillars)
-    sums = {p: 0.0 for p in pillar_w}
-    weights = {p: 0.0 for p in pillar_w}
-    gains: dict[str, list[tuple[float, str]]] = {p: [] for p in pillar_w}
-    for code, pillar, w in model.criteria:
-        m = medians.get(code)
-        if m is None:
-            continue
-        sums[pillar] += w * m * 25.0
-        weights[pillar] += w
-    for code, pillar, w in model.criteria:
-        m = medians.get(code)
-        if m is not None and m < 4:
-            gains[pillar].append((w * (4 - m) * 25.0 / weights[pillar], code))
-    scored = [p for p in pillar_w if weights[p] > 0]
-    base = {p: sums[p] / weights[p] for p in scored}
-    total_w = sum(pillar_w[p] for p in scored)
-    prefix: dict[str, list[float]] = {}
-    for p in scored:
-        gains[p].sort(key=lambda t: (-t[0], t[1]))
-        acc = [0.0]
-        for g, _code in gains[p]:
-            acc.append(acc[-1] + g)
-        prefix[p] = acc
-    weighted = sorted((g * pillar_w[p] / total_w for p in scored for g, _c in gains[p]), reverse=True)
-    base_total = sum(base[p] * pillar_w[p] for p in scored) / total_w
-
-    def ideal(k: int) -> bool:
-        pillars = {p: base[p] + prefix[p][min(k, len(prefix[p]) - 1)] for p in scored}
-        return holds(pillars, base_total + sum(weighted[:k]))
-
-    def compositions(k: int, index: int):  # noqa: ANN202
-        if index == len(scored) - 1:
-            if k < len(prefix[scored[index]]):
-                yield (k,)
-            return
-        for j in range(min(k, len(prefix[scored[index]]) - 1), -1, -1):
-            for rest in compositions(k - j, index + 1):
-                yield (j, *rest)
-
-    for k in range(len(greedy) - 1, 0, -1):
-        if not ideal(k):
-            break
-    else:
-        k = 0
-    # sizes 1..k cannot reach the target; try each larger size below the greedy answer
-    for size in range(k + 1, len(greedy)):
-        for combo in compositions(size, 0):
-            pillars = {p: base[p] + prefix[p][j] for p, j in zip(scored, combo)}
-            total = sum(pillars[p] * pillar_w[p] for p in scored) / total_w
-            if holds(pillars, total):
-                return [code for p, j in zip(scored, combo) for _g, code in gains[p][:j]]
-    return greedy
+    for i, outcome, fixed in rows:
+        if fixed if fixed is not None else row_holds(ruleset, model, i, ctx):
+            return rank(outcome)
+    return -1
 
 
-def _greedy_order(model: Any, medians: dict[str, float | None]) -> list[str]:
-    """Criteria in the order the search raises them to 4: each step picks the one that most
-    lifts the weakest pillar plus the total, tracking pillar sums incrementally."""
-    pillar_w = dict(model.pillars)
-    sums = {p: 0.0 for p in pillar_w}
-    weights = {p: 0.0 for p in pillar_w}
-    for code, pillar, w in model.criteria:
-        m = medians.get(code)
-        if m is not None:
-            sums[pillar] += w * m * 25.0
-            weights[pillar] += w
-    candidates = [(code, pillar, w, medians[code]) for code, pillar, w in model.criteria
-                  if medians.get(code) is not None and medians[code] < 4]
-    total_w = sum(pillar_w[p] for p in pillar_w if weights[p] > 0)
-    order: list[str] = []
-    while candidates:
-        values = [(sums[p] / weights[p], p) for p in sums if weights[p] > 0]
-        total = sum(v * pillar_w[p] for v, p in values) / total_w
-        values.sort()
-        lowest, lowest_p = values[0]
-        second = values[1][0] if len(values) > 1 else float("inf")
-        current = dict((p, v) for v, p in values)
-        best_i, best_key = -1, None
-        for i, (code, pillar, w, m) in enumerate(candidates):
-            gain = w * (4 - m) * 25.0 / weights[pillar]
-            new_p = current[pillar] + gain
-            other = second if pillar == lowest_p else lowest
-            key = (new_p if new_p < other else other) + total + gain * pillar_w[pillar] / total_w
-            if best_key is None or key > best_key:
-                best_i, best_key = i, key
-        code, pillar, w, m = candidates.pop(best_i)
-        sums[pillar] += w * (4 - m) * 25.0
-        order.append(code)
-    return order
+class _Space:
+    """The criterion medians as pillar sums, for cheap trials of raised scores.
+
+    Raising criterion c of pillar p from median m to level v adds ``w_c (v - m) 25 / W_p`` to
+    pillar p, where ``W_p`` is the weight of p's scored criteria; its *gain* is that amount at
+    v = 4. Within a pillar, raising the j criteria with the largest gains dominates any other
+    choice of j criteria there (the pillar, hence the total, is at least as high), and outcomes
+    never worsen as scores rise (property-tested for the shipped rulesets); so the search only
+    needs per-pillar counts of raised criteria.
+    """
+
+    def __init__(self, model: Any, medians: dict[str, float | None]) -> None:
+        self.pillar_w = dict(model.pillars)
+        sums = {p: 0.0 for p in self.pillar_w}
+        weights = {p: 0.0 for p in self.pillar_w}
+        for code, pillar, w in model.criteria:
+            m = medians.get(code)
+            if m is not None:
+                sums[pillar] += w * m * 25.0
+                weights[pillar] += w
+        self.scored = [p for p in self.pillar_w if weights[p] > 0]
+        self.weights = weights
+        self.medians = medians
+        self.position = {code: i for i, (code, _p, _w) in enumerate(model.criteria)}
+        self.base = {p: sums[p] / weights[p] for p in self.scored}
+        self.total_w = sum(self.pillar_w[p] for p in self.scored)
+        self.gains: dict[str, list[tuple[float, str, float]]] = {p: [] for p in self.scored}
+        for code, pillar, w in model.criteria:
+            m = medians.get(code)
+            if m is not None and m < 4:
+                self.gains[pillar].append((w * (4 - m) * 25.0 / weights[pillar], code, w))
+        self.prefix: dict[str, list[float]] = {}
+        for p in self.scored:
+            self.gains[p].sort(key=lambda t: (-t[0], t[1]))
+            acc = [0.0]
+            for g, _code, _w in self.gains[p]:
+                acc.append(acc[-1] + g)
+            self.prefix[p] = acc
+        self._suffix: dict[int, list[float]] = {}
+        self.size = sum(len(self.prefix[p]) - 1 for p in self.scored)
+
+    def suffix_gains(self, i: int) -> list[float]:
+        """Running sums of the weighted gains of pillars i.. (largest first)."""
+        acc = self._suffix.get(i)
+        if acc is None:
+            gains = sorted((g * self.pillar_w[p] / self.total_w for p in self.scored[i:] for g, _c, _w in self.gains[p]), reverse=True)
+            acc = [0.0]
+            for g in gains:
+                acc.append(acc[-1] + g)
+            self._suffix[i] = acc
+        return acc
+
+    def total(self, pillars: dict[str, float]) -> float:
+        return sum(pillars[p] * self.pillar_w[p] for p in self.scored) / self.total_w
+
+    def with_counts(self, counts: tuple[int, ...]) -> dict[str, float]:
+        return {p: self.base[p] + self.prefix[p][j] for p, j in zip(self.scored, counts)}
+
+    def bound(self, fixed: tuple[int, ...], left: int, holds: Any) -> bool:
+        """A necessary condition for reaching the target with the first pillars raising
+        ``fixed`` criteria each and ``left`` more raised among the others: each other pillar
+        gains at most its own top-``left`` gains and the total at most their top-``left``
+        weighted gains. Outcomes never worsen as scores rise, so if even that misses, so does
+        every completion."""
+        pillars = {}
+        total = 0.0
+        for p, j in zip(self.scored, fixed):
+            pillars[p] = v = self.base[p] + self.prefix[p][j]
+            total += v * self.pillar_w[p]
+        for p in self.scored[len(fixed):]:
+            prefix = self.prefix[p]
+            pillars[p] = self.base[p] + prefix[min(left, len(prefix) - 1)]
+            total += self.base[p] * self.pillar_w[p]
+        total = total / self.total_w
+        if len(fixed) < len(self.scored):
+            gains = self.suffix_gains(len(fixed))
+            total += gains[min(left, len(gains) - 1)]
+        return holds(pillars, total)
+
+    def search(self, k: int, holds: Any, fixed: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+        """The first per-pillar counts summing to ``k`` that reach the target (the first pillars
+        taking the most first), pruning every branch whose bound misses."""
+        index = len(fixed)
+        limit = len(self.prefix[self.scored[index]]) - 1
+        if index == len(self.scored) - 1:
+            if k > limit:
+                return None
+            counts = (*fixed, k)
+            pillars = self.with_counts(counts)
+            return counts if holds(pillars, self.total(pillars)) else None
+        for j in range(min(k, limit), -1, -1):
+            if self.bound((*fixed, j), k - j, holds):
+                found = self.search(k - j, holds, (*fixed, j))
+                if found is not None:
+                    return found
+        return None
+
+    def fewest(self, holds: Any) -> tuple[dict[str, float], bool]:
+        """The fewest criteria to raise, each to the smallest level that still reaches the
+        target, and whether the target is reachable at all."""
+        if holds(dict(self.base), self.total(self.base)):
+            return {}, True
+        everything = self.with_counts(tuple(len(self.prefix[p]) - 1 for p in self.scored))
+        if not holds(everything, self.total(everything)):
+            return {}, False
+        # the bound with nothing fixed only grows with k: bisect for the first size it admits
+        lo, hi = 1, self.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.bound((), mid, holds):
+                hi = mid
+            else:
+                lo = mid + 1
+        for k in range(lo, self.size + 1):
+            # every smaller size has been ruled out, so any counts of size k that reach the
+            # target are an answer: try the balanced guess first, then search exhaustively
+            counts = self.balanced(k)
+            pillars = self.with_counts(counts)
+            if not holds(pillars, self.total(pillars)):
+                counts = self.search(k, holds)
+            if counts is not None:
+                return self._lowest_levels(counts, holds), True
+        raise AssertionError("raising every criterion reaches the target")
+
+    def balanced(self, k: int) -> tuple[int, ...]:
+        """Per-pillar counts of size k chosen one raise at a time, each going to the pillar
+        where it most lifts the weakest pillar plus the total (a guess that often reaches the
+        target under threshold rules)."""
+        counts = dict.fromkeys(self.scored, 0)
+        values = dict(self.base)
+        for _ in range(k):
+            best, best_key = None, None
+            for p in self.scored:
+                j = counts[p]
+                if j + 1 >= len(self.prefix[p]):
+                    continue
+                gain = self.prefix[p][j + 1] - self.prefix[p][j]
+                new_low = min([values[p] + gain, *(v for q, v in values.items() if q != p)])
+                key = new_low + gain * self.pillar_w[p] / self.total_w
+                if best_key is None or key > best_key:
+                    best, best_key = p, key
+            counts[best] += 1
+            values[best] = self.base[best] + self.prefix[best][counts[best]]
+        return tuple(counts[p] for p in self.scored)
+
+    def _lowest_levels(self, counts: tuple[int, ...], holds: Any) -> dict[str, float]:
+        """Lower each raised criterion (in the ruleset's order) to the smallest level that
+        still reaches the target, the others staying where they are."""
+        levels: dict[str, float] = {}
+        where: dict[str, tuple[str, float]] = {}
+        for p, j in zip(self.scored, counts):
+            for _g, code, w in self.gains[p][:j]:
+                levels[code] = 4.0
+                where[code] = (p, w)
+        pillars = self.with_counts(counts)
+        for code in sorted(levels, key=self.position.__getitem__):
+            p, w = where[code]
+            start = self.medians[code] or 0.0
+            # outcomes never worsen as scores rise: bisect the levels between start and 4
+            lo, hi = int(start) + 1, 4  # 4 is known to reach the target
+            best = pillars
+            while lo < hi:
+                mid = (lo + hi) // 2
+                trial = dict(pillars)
+                trial[p] = pillars[p] - w * (4.0 - mid) * 25.0 / self.weights[p]
+                if holds(trial, self.total(trial)):
+                    hi, best = mid, trial
+                else:
+                    lo = mid + 1
+            pillars = best
+            levels[code] = float(hi)
+        return levels
 
 
 def _words(plan: dict[str, Any]) -> str:

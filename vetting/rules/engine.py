@@ -27,14 +27,13 @@ Steps, each recorded in the decision document so that anyone can follow it:
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from vetting.rules.canonical import canonical_json, sha256_hex
 from vetting.rules.facts import EnterpriseFacts, facts_to_document
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "1.1"  # 1.1: what-it-would-take picks among equally small sets differently
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ORDER = {"BLACK": 0, "NONE": 1, "RED": 2}
@@ -48,6 +47,7 @@ class Decision:
     pillars: dict[str, float | None]
     input_hash: str
     document: dict[str, Any]
+    inputs: bytes = b""  # the canonical bytes of the facts (what the hash is over)
 
 
 def rank(outcome: str) -> int:
@@ -80,7 +80,7 @@ class _Model:
         self.memo: dict[Any, bool] = {}
         from vetting.rules.fastpath import compile_condition
 
-        self.fast = [compile_condition(rule) for rule in ruleset.conditions]
+        self.fast = [compile_condition(rule, self.named) for rule in ruleset.conditions]
 
 
 _models: dict[str, _Model] = {}
@@ -122,15 +122,15 @@ def _key(value: Any) -> Any:
     return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
-def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any], prepared: dict[str, Any] | None = None) -> bool:
+def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any]) -> bool:
     """Whether outcome row ``i`` holds: through the fast evaluator when the condition's shape
     allows, else through rule-engine, memoised on the values of the names the row mentions."""
     fast = model.fast[i]
     if fast is not None:
-        from vetting.rules.fastpath import Unsupported, prepare
+        from vetting.rules.fastpath import Unsupported
 
         try:
-            return fast(prepared if prepared is not None else prepare(context))
+            return fast(context)
         except Unsupported:
             pass
     key = (i, tuple(_key(context.get(n)) for n in model.row_names[i]))
@@ -145,16 +145,13 @@ def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any], prep
 def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """Try the outcome rows in order; return the index of the first that holds and the trace."""
     model = _model(ruleset)
-    from vetting.rules.fastpath import prepare
-
     trace: list[dict[str, Any]] = []
     chosen = -1
-    prepared = prepare(context)
     for i, row in enumerate(model.rows):
         if chosen >= 0:
             trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"], "result": "not evaluated"})
             continue
-        held = row_holds(ruleset, model, i, context, prepared)
+        held = row_holds(ruleset, model, i, context)
         seen = {n: _plain(context[n]) for n in model.row_names[i] if n in context}
         trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"],
                       "result": "holds" if held else "does not hold", "values": seen})
@@ -165,12 +162,9 @@ def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, A
 
 def first_match(ruleset: Any, context: dict[str, Any]) -> int:
     """Like :func:`decide` without the trace (used by the counterfactual search)."""
-    from vetting.rules.fastpath import prepare
-
     model = _model(ruleset)
-    prepared = prepare(context)
     for i in range(len(model.rows)):
-        if row_holds(ruleset, model, i, context, prepared):
+        if row_holds(ruleset, model, i, context):
             return i
     return -1
 
@@ -213,8 +207,8 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     from vetting.rules.counterfactual import what_it_would_take
 
     model = _model(ruleset)
-    facts_doc = facts_to_document(facts)
-    input_hash = sha256_hex(canonical_json(facts_doc, exact=True))
+    inputs = canonical_json(facts_to_document(facts), exact=True)
+    input_hash = sha256_hex(inputs)
 
     counted = []
     excluded = []
@@ -241,20 +235,25 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     disputed: list[str] = []
     backed_weight = 0.0
     scored_weight = 0.0
+    spread_limit = model.disputed_spread
     for code, pillar, weight in model.criteria:
         answers = per_criterion[code]
-        values = [s for _, s, _ in answers if s is not None]
-        median = float(statistics.median(values)) if values else None
-        spread = (max(values) - min(values)) if values else 0
-        is_disputed = bool(values) and spread >= model.disputed_spread
-        backed = any(s is not None and ev for _, s, ev in answers)
-        medians[code] = median
-        if is_disputed:
-            disputed.append(code)
-        if median is not None:
+        values = sorted([s for _, s, _ in answers if s is not None])
+        if values:
+            n = len(values)
+            half = n // 2
+            median: float | None = float(values[half]) if n % 2 else (values[half - 1] + values[half]) / 2.0
+            spread = values[-1] - values[0]
+            is_disputed = spread >= spread_limit
+            backed = any(s is not None and ev for _, s, ev in answers)
             scored_weight += weight
             if backed:
                 backed_weight += weight
+            if is_disputed:
+                disputed.append(code)
+        else:
+            median, spread, is_disputed, backed = None, 0, False, False
+        medians[code] = median
         criteria_doc.append({
             "criterion": code, "pillar": pillar, "weight": weight,
             "scores": [{"assessment": aid, "score": s} for aid, s, _ in answers],
@@ -333,7 +332,8 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     }
     document["what_it_would_take"] = what_it_would_take(ruleset, model, outcome, context, medians, quorum)
     return Decision(outcome=outcome, reason_codes=tuple(reasons), total=_r(total),
-                    pillars={p: _r(v) for p, v in pillars.items()}, input_hash=input_hash, document=document)
+                    pillars={p: _r(v) for p, v in pillars.items()}, input_hash=input_hash, document=document,
+                    inputs=inputs)
 
 
 def _grounds(model: _Model, row: dict[str, Any], ctx: dict[str, Any], quorum: dict[str, Any], knockouts: list[str],

@@ -64,7 +64,38 @@ class EnterpriseFacts:
 
 
 def _evidence_doc(items: tuple[Evidence, ...]) -> list[dict[str, str]]:
-    return [{"kind": e.kind, "reference": e.reference} for e in items]
+    return [{"kind": e.kind, "reference": e.reference} for e in items] if items else []
+
+
+def _by_criterion(s: CriterionScore) -> str:
+    return s.criterion
+
+
+def _by_id(x: AssessmentFacts | ProjectFacts) -> int:
+    return x.id
+
+
+def _assessment_doc(a: AssessmentFacts) -> dict[str, Any]:
+    scores = a.scores
+    if any(scores[i].criterion > scores[i + 1].criterion for i in range(len(scores) - 1)):
+        scores = tuple(sorted(scores, key=_by_criterion))
+    return {
+        "id": a.id,
+        "association": a.association,
+        "status": a.status,
+        "conflict_declared": a.conflict_declared,
+        "project_id": a.project_id,
+        "submitted_at": a.submitted_at,
+        "scores": [
+            {"criterion": s.criterion, "score": s.score, "justification": s.justification,
+             "evidence": [{"kind": e.kind, "reference": e.reference} for e in s.evidence] if s.evidence else []}
+            for s in scores
+        ],
+        "knockouts": [
+            {"code": k.code, "status": k.status, "description": k.description, "evidence": _evidence_doc(k.evidence)}
+            for k in sorted(a.knockouts, key=lambda k: (k.code, k.status))
+        ],
+    }
 
 
 def facts_to_document(facts: EnterpriseFacts) -> dict[str, Any]:
@@ -74,27 +105,9 @@ def facts_to_document(facts: EnterpriseFacts) -> dict[str, Any]:
         "open_allegations": sorted(facts.open_allegations),
         "projects": [
             {"id": p.id, "host_country": p.host_country, "equator_category": p.equator_category, "brigc_class": p.brigc_class}
-            for p in sorted(facts.projects, key=lambda p: p.id)
+            for p in sorted(facts.projects, key=_by_id)
         ],
-        "assessments": [
-            {
-                "id": a.id,
-                "association": a.association,
-                "status": a.status,
-                "conflict_declared": a.conflict_declared,
-                "project_id": a.project_id,
-                "submitted_at": a.submitted_at,
-                "scores": [
-                    {"criterion": s.criterion, "score": s.score, "justification": s.justification, "evidence": _evidence_doc(s.evidence)}
-                    for s in sorted(a.scores, key=lambda s: s.criterion)
-                ],
-                "knockouts": [
-                    {"code": k.code, "status": k.status, "description": k.description, "evidence": _evidence_doc(k.evidence)}
-                    for k in sorted(a.knockouts, key=lambda k: (k.code, k.status))
-                ],
-            }
-            for a in sorted(facts.assessments, key=lambda a: a.id)
-        ],
+        "assessments": [_assessment_doc(a) for a in sorted(facts.assessments, key=_by_id)],
     }
 
 

@@ -4,9 +4,15 @@ rule-engine stays the authority: it parses and type-checks every condition, and 
 that uses something this module does not know is evaluated by rule-engine itself. For the
 shapes the default rulesets use (comparisons of numbers, symbols and literals joined by
 ``and``/``or``/``not``, ``'X' in array``), the parsed rule-engine tree is turned into plain
-Python closures, which is many times faster than walking it per decision. Numbers are compared
-as rule-engine compares them: as ``Decimal(repr(value))``. The test suite checks that both
-evaluators agree on random contexts.
+Python closures, which is many times faster than walking it per decision.
+
+Numbers: rule-engine compares a float ``x`` as ``Decimal(repr(x))``. Rounding a decimal to the
+nearest float is monotone and ``repr`` gives the shortest decimal that rounds back to ``x``, so
+for two floats ``a < b`` exactly when ``Decimal(repr(a)) < Decimal(repr(b))`` (and likewise for
+equality). The closures therefore compare floats directly, which is much cheaper. A literal
+that is not the shortest form of a float (``0.1000000000000000001``) would break that argument,
+so a condition with such a literal is left to rule-engine; so is any arithmetic. The test suite
+checks that both evaluators agree on random contexts.
 """
 
 from __future__ import annotations
@@ -27,73 +33,78 @@ class Unsupported(Exception):
     """The condition uses a construct this evaluator leaves to rule-engine."""
 
 
-def _num(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return decimal.Decimal(repr(value))
-    if isinstance(value, int):
-        return decimal.Decimal(value)
+_EXACT_INT = 2**53
+
+
+def _float_literal(value: decimal.Decimal) -> float:
+    as_float = float(value)
+    if decimal.Decimal(repr(as_float)) != value:
+        raise Unsupported(f"literal {value} is not the shortest form of a float")
+    return as_float
+
+
+def _value(ctx: dict[str, Any], name: str) -> Any:
+    try:
+        value = ctx[name]
+    except KeyError:
+        raise Unsupported(name) from None
+    if type(value) is int:
+        if abs(value) >= _EXACT_INT:
+            raise Unsupported(f"{name} is an integer beyond float precision")
+        return float(value)
     return value
 
 
-def _build(node: Any) -> Fn:
+def _constant(node: Any, constants: dict[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when ``node`` is a literal or a name fixed by the ruleset."""
     kind = type(node)
     if kind is ast.BooleanExpression or kind is ast.StringExpression:
-        value = node.value
-        return lambda ctx: value
+        return True, node.value
     if kind is ast.FloatExpression:
-        value = decimal.Decimal(node.value)
-        return lambda ctx: value
+        return True, _float_literal(decimal.Decimal(node.value))
+    if kind is ast.SymbolExpression and not getattr(node, "scope", None) and node.name in constants:
+        value = constants[node.name]
+        return True, float(value) if type(value) is int else value
+    return False, None
+
+
+def _build(node: Any, constants: dict[str, Any]) -> Fn:
+    kind = type(node)
+    is_constant, constant = _constant(node, constants)
+    if is_constant:
+        return lambda ctx: constant
     if kind is ast.SymbolExpression and not getattr(node, "scope", None):
         name = node.name
-
-        def symbol(ctx: dict[str, Any]) -> Any:
-            try:
-                return ctx[name]
-            except KeyError:
-                raise Unsupported(name) from None
-
-        return symbol
+        return lambda ctx: _value(ctx, name)
     if kind in (ast.ArithmeticComparisonExpression, ast.ComparisonExpression) and node.type in _COMPARE:
-        op, left, right = _COMPARE[node.type], _build(node.left), _build(node.right)
+        op = _COMPARE[node.type]
+        right_constant, right_value = _constant(node.right, constants)
+        if right_constant and type(node.left) is ast.SymbolExpression and not getattr(node.left, "scope", None):
+            name = node.left.name
+            return lambda ctx: op(_value(ctx, name), right_value)
+        left, right = _build(node.left, constants), _build(node.right, constants)
         return lambda ctx: op(left(ctx), right(ctx))
     if kind is ast.LogicExpression and node.type in ("and", "or"):
-        left, right = _build(node.left), _build(node.right)
+        left, right = _build(node.left, constants), _build(node.right, constants)
         if node.type == "and":
             return lambda ctx: bool(left(ctx)) and bool(right(ctx))
         return lambda ctx: bool(left(ctx)) or bool(right(ctx))
     if kind is ast.UnaryExpression and node.type == "not":
-        inner = _build(node.right)
+        inner = _build(node.right, constants)
         return lambda ctx: not inner(ctx)
     if kind is ast.ContainsExpression:
-        member, container = _build(node.member), _build(node.container)
+        member, container = _build(node.member, constants), _build(node.container, constants)
         return lambda ctx: member(ctx) in container(ctx)
     raise Unsupported(kind.__name__)
 
 
-class _Prepared(dict):
-    """A view of a context whose numbers are converted the way rule-engine converts them, each
-    on first use and then kept, so a value shared by several rows is converted once."""
-
-    def __init__(self, context: dict[str, Any]) -> None:
-        super().__init__()
-        self.context = context
-
-    def __missing__(self, key: str) -> Any:
-        value = self[key] = _num(self.context[key])
-        return value
-
-
-def prepare(context: dict[str, Any]) -> dict[str, Any]:
-    return _Prepared(context)
-
-
-def compile_condition(rule: Any) -> Fn | None:
-    """A closure evaluating ``rule`` on a :func:`prepare`-d context, or None when rule-engine
-    must do it."""
+def compile_condition(rule: Any, constants: dict[str, Any] | None = None) -> Fn | None:
+    """A closure evaluating ``rule`` on a context, or None when rule-engine must do it. The
+    closure raises :class:`Unsupported` when the context lacks a name or holds a value this
+    evaluator does not compare (the caller then asks rule-engine). ``constants`` are names whose
+    values the ruleset fixes (its thresholds); they are folded in when the closure is built."""
     try:
-        fn = _build(rule.statement.expression)
+        fn = _build(rule.statement.expression, constants or {})
     except (Unsupported, AttributeError):
         return None
     return lambda ctx: bool(fn(ctx))

@@ -163,7 +163,7 @@ def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rul
         "total_score": result.total,
         "pillar_scores": dict(result.pillars),
         "document": rules.decision_bytes(result).decode("utf-8"),
-        "inputs": rules.canonical_json(rules.facts_to_document(facts), exact=True).decode("utf-8"),
+        "inputs": result.inputs.decode("utf-8"),
         "input_hash": result.input_hash,
         "engine_version": rules.ENGINE_VERSION,
         "trigger": trigger,
