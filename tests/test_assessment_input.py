@@ -76,3 +76,10 @@ def test_score_values(bad):
     payload["scores"]["E2"] = {"score": bad, "evidence": EV}
     errors = errors_of(payload)
     assert any(k.startswith("scores.E2") for k in errors), errors
+
+
+def test_an_update_may_leave_out_fields_but_not_half_a_score():
+    assert parse({"summary": "only this"}, DOC, complete=False, partial=True) == {"summary": "only this"}
+    with pytest.raises(ValidationError) as exc:
+        parse({"scores": {"E1": {"justification": "no score given"}}}, DOC, complete=False, partial=True)
+    assert "scores.E1.score" in exc.value.errors

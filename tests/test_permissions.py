@@ -8,7 +8,7 @@ rolled back, so one role's call cannot change what the next one sees.
 import pytest
 
 from vetting.models import Assessment, AssessmentStatus, CriterionScore, Decision, Membership
-from vetting.services.accounts import issue_token
+from vetting.services.accounts import issue_token, session_fingerprint
 from vetting.services.actors import SystemActor
 from vetting.services.evaluation import evaluate_enterprise
 from vetting.services.rulesets import active_ruleset
@@ -57,6 +57,21 @@ ACCESS = {
     ("DELETE", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>"): {"reviewer_a", "registrar"},
     ("POST", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>/rotate"): {"reviewer_a", "registrar"},
     ("GET", "/api/v1/audit-events"): REGISTRAR,
+    # pages (a signed session cookie instead of a bearer token)
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): PUBLIC,
+    ("GET", "/work"): SIGNED_IN,
+    ("GET", "/work/assessments/new"): {"reviewer_a", "reviewer_b", "admin_a"},
+    ("POST", "/work/assessments/new"): {"reviewer_a", "reviewer_b", "admin_a"},
+    ("GET", "/work/assessments/<int:assessment_id>"): OWN_ASSOCIATION | REGISTRAR,
+    ("POST", "/work/assessments/<int:assessment_id>"): OWN_ASSOCIATION,
+    ("GET", "/work/tokens"): SIGNED_IN,
+    ("POST", "/work/tokens"): SIGNED_IN,
+    ("POST", "/work/tokens/<prefix>/revoke"): SIGNED_IN,
+    ("GET", "/work/accounts"): REGISTRAR,
+    ("POST", "/work/accounts"): REGISTRAR,
+    ("POST", "/work/accounts/<int:account_id>/<any(disable, enable):change>"): REGISTRAR,
 }
 
 ROLES = ["anonymous", "reviewer_a", "reviewer_b", "admin_a", "registrar", "suspended"]
@@ -91,6 +106,7 @@ def world(session, make_association, make_account, make_enterprise):
         "suspended": make_account("reviewer", association=suspended_assoc),
     }
     tokens = {role: issue_token(session, SystemActor("test"), acc) for role, acc in people.items()}
+    cookies = {role: {"account_id": acc.id, "fingerprint": session_fingerprint(acc)} for role, acc in people.items()}
     from vetting.models import AssociationStatus
 
     suspended_assoc.status = AssociationStatus.SUSPENDED
@@ -106,19 +122,23 @@ def world(session, make_association, make_account, make_enterprise):
     session.flush()
     prefix = people["reviewer_a"].tokens[0].prefix
     values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
-              "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css"}
-    return tokens, values
+              "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css",
+              "change": "disable"}
+    return tokens, values, cookies
 
 
 def _url(rule, values):
     import re
 
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+    return re.sub(r"<(?:[^:>]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_matrix(app, client, connection, world, role):
-    tokens, values = world
+    tokens, values, cookies = world
+    if role != "anonymous":
+        with client.session_transaction() as web_session:
+            web_session.update(cookies[role])
     failures = []
     for method, rule in _routes(app):
         allowed = ACCESS[(method, rule)]

@@ -36,6 +36,41 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     init_api(app)
+    from vetting.pages.work import bp as work_bp
+
     app.register_blueprint(pages_bp)
+    app.register_blueprint(work_bp)
+    _web_sessions(app)
     register_error_handlers(app)
     return app
+
+
+def _web_sessions(app: Flask) -> None:
+    """Signed session cookies for the pages (HttpOnly, SameSite=Lax, Secure when configured)
+    and the CSRF token every form carries."""
+    from datetime import timedelta
+
+    from flask_wtf.csrf import generate_csrf
+
+    app.config.update(
+        SESSION_COOKIE_NAME="vetting_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["VETTING_SECURE_COOKIES"],
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+
+    @app.context_processor
+    def _user() -> dict[str, Any]:
+        from flask import session
+
+        from vetting.pages.auth import current_user
+
+        if "account_id" not in session:
+            return {"web_user": None}
+        try:
+            return {"web_user": current_user()}
+        except Exception:  # noqa: BLE001 - an error page must render even when the database is down
+            return {"web_user": None}

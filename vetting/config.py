@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_DB_POOL_SIZE", "5", "Connections per process in the PostgreSQL pool."),
     Setting("VETTING_DB_TIMEOUT", "5", "Seconds to wait for a database connection or lock before failing fast."),
     Setting("VETTING_LOG_LEVEL", "INFO", "Python logging level."),
+    Setting("VETTING_SECURE_COOKIES", "false", "Send the sign-in cookie over HTTPS only; set true behind TLS."),
 )
 
 
@@ -95,6 +96,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values["VETTING_DB_POOL_SIZE"] = int(values.get("VETTING_DB_POOL_SIZE", 5))
     values["VETTING_DB_TIMEOUT"] = float(values.get("VETTING_DB_TIMEOUT", 5))
     values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
+    values["VETTING_SECURE_COOKIES"] = bool(_truthy(values.get("VETTING_SECURE_COOKIES")))
     values["SECRET_KEY"] = values["VETTING_SECRET_KEY"]
     values.setdefault("JSON_SORT_KEYS", False)
     return values

@@ -23,6 +23,7 @@ from vetting.models import Account, ApiToken, Association, Role
 from vetting.services import audit
 from vetting.services.actors import Actor, SystemActor
 
+MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 
@@ -107,6 +108,8 @@ def create_account(
                 raise NotFound(f"no association with code '{association_code}'", field="association")
     elif role_v is Role.REGISTRAR and association_code:
         errors["association"] = ["a registrar does not belong to an association"]
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"a password needs at least {MIN_PASSWORD_LENGTH} characters"]
     if errors:
         raise ValidationError("the account cannot be created", errors)
     existing = session.scalar(select(Account).where(Account.email == email_n))
@@ -149,6 +152,71 @@ def authenticate_token(session: Session, token: str) -> Account:
         raise Unauthorized("the account of this token is disabled")
     if account.association is not None and account.association.status is not AssociationStatus.ACCREDITED:
         raise Unauthorized("the association of this account is suspended")
+    return account
+
+
+#: Consecutive failed sign-ins after which an account is locked, and for how long.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT_MINUTES = 15
+
+
+def _usable(account: Account) -> str | None:
+    """Why ``account`` cannot act now, or None."""
+    from vetting.models import AccountStatus, AssociationStatus
+
+    if account.status is not AccountStatus.ACTIVE:
+        return "this account is disabled"
+    if account.association is not None and account.association.status is not AssociationStatus.ACCREDITED:
+        return "the association of this account is suspended"
+    return None
+
+
+def authenticate_password(session: Session, email: str, password: str) -> Account:
+    """Sign in with email and password (commits: a failure is counted even though it raises).
+
+    Every failure says the same thing, so the answer does not tell whether an email is
+    registered. After ``MAX_FAILED_SIGN_INS`` consecutive failures the account is locked for
+    ``LOCKOUT_MINUTES``, even against the right password; the lock is an audit event."""
+    from datetime import timedelta
+
+    from vetting.errors import Unauthorized
+
+    account = session.scalar(select(Account).where(Account.email == (email or "").strip().lower()))
+    now = _now()
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        raise Unauthorized(f"too many failed sign-ins: this account is locked until {account.locked_until:%H:%M} UTC")
+    if account is None or not check_password(account.password_hash, password or ""):
+        if account is not None:
+            account.failed_logins += 1
+            if account.failed_logins >= MAX_FAILED_SIGN_INS:
+                account.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
+                account.failed_logins = 0
+                audit.record(session, SystemActor("sign-in"), "account.lock", "account", account.id,
+                             {"minutes": LOCKOUT_MINUTES, "after_failures": MAX_FAILED_SIGN_INS})
+            session.commit()
+        raise Unauthorized("the email or password is not right")
+    reason = _usable(account)
+    if reason:
+        raise Unauthorized(reason)
+    if account.failed_logins or account.locked_until is not None:
+        account.failed_logins = 0
+        account.locked_until = None
+        session.commit()
+    return account
+
+
+def session_fingerprint(account: Account) -> str:
+    """A value kept in the signed session cookie: changing the password ends every session."""
+    return hashlib.sha256(f"{account.id}:{account.password_hash or ''}".encode()).hexdigest()[:32]
+
+
+def account_for_session(session: Session, account_id: object, fingerprint: object) -> Account | None:
+    """The account a web session belongs to, if it may still act."""
+    if not isinstance(account_id, int) or not isinstance(fingerprint, str):
+        return None
+    account = session.get(Account, account_id)
+    if account is None or session_fingerprint(account) != fingerprint or _usable(account):
+        return None
     return account
 
 

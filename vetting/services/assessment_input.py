@@ -76,7 +76,9 @@ def parse(payload: Any, ruleset_document: dict[str, Any], *, complete: bool, par
     ``complete`` requires every criterion and a conflict declaration (submission);
     ``partial`` accepts a subset of the top-level fields (an update)."""
     try:
-        data = AssessmentInput().load(payload or {}, partial=partial)
+        schema = AssessmentInput()
+        # an update may leave out top-level fields, but what it sends must be whole
+        data = schema.load(payload or {}, partial=tuple(schema.fields) if partial else False)
     except MarshmallowError as exc:
         flat = {k.replace(".value.", ".").removesuffix(".value"): v for k, v in flatten_errors(exc.messages).items()}
         raise ValidationError("the assessment has errors; see 'errors' for each field", flat) from None

@@ -6,6 +6,8 @@ audit events in one transaction: either all of it is committed or none of it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -236,3 +238,86 @@ def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> 
                  {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
     session.commit()
     return new, decision
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What filing from the web form did: the assessment, and when it was submitted, the
+    enterprise's decision before and after."""
+
+    assessment: Assessment
+    before: Decision | None
+    after: Decision | None
+
+
+def file(session: Session, actor: Actor, payload: dict, *, submit_now: bool, assessment_id: int | None = None,
+         if_match: int | None = None) -> Filed:
+    """Save a draft (new, or ``assessment_id`` at version ``if_match``) and, with
+    ``submit_now``, submit it. A submission is checked for completeness before anything is
+    written, so a refused submission leaves no half-saved change behind."""
+    import json as _json
+
+    from vetting.services.assessment_input import parse
+    from vetting.services.evaluation import latest_decision
+    from vetting.services.rulesets import active_ruleset
+
+    if submit_now:
+        parse(payload, _json.loads(active_ruleset(session).document), complete=True)
+    if assessment_id is None:
+        assessment = create_draft(session, actor, payload)
+    else:
+        assessment = update_draft(session, actor, assessment_id, payload, if_match=if_match)
+    if not submit_now:
+        return Filed(assessment, None, None)
+    before = latest_decision(session, assessment.enterprise_id)
+    assessment, after = submit(session, actor, assessment.id)
+    return Filed(assessment, before, after)
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    assessment: Assessment
+    before: Decision | None  # the enterprise's decision just before this assessment's submission
+    after: Decision | None  # the decision its submission (or amendment) stored
+    current: Decision | None  # the enterprise's latest decision
+
+
+def dashboard(session: Session, actor: Actor, *, limit: int = 100) -> list[DashboardRow]:
+    """The assessments an account works with (its association's; registrars: everyone's),
+    newest first, each with the decision it moved."""
+    from sqlalchemy import func, or_, select
+    from sqlalchemy.orm import load_only
+
+    light = load_only(Decision.id, Decision.enterprise_id, Decision.outcome, Decision.reason_codes, Decision.total_score,
+                      Decision.trigger, Decision.created_at)
+    account = actor if isinstance(actor, Account) else None
+    query = select(Assessment).order_by(Assessment.id.desc()).limit(limit)
+    if account is not None and account.role is not Role.REGISTRAR:
+        query = query.where(Assessment.association_id == account.association_id)
+    assessments = session.scalars(query).all()
+    if not assessments:
+        return []
+    triggers = {f"assessment.submit:{a.id}": a.id for a in assessments} | {f"assessment.amend:{a.id}": a.id for a in assessments}
+    moved = {triggers[d.trigger]: d for d in session.scalars(select(Decision).options(light).where(Decision.trigger.in_(list(triggers))))}
+    enterprise_ids = {a.enterprise_id for a in assessments}
+    latest_ids = select(func.max(Decision.id)).where(Decision.enterprise_id.in_(enterprise_ids)).group_by(Decision.enterprise_id)
+    current = {d.enterprise_id: d for d in session.scalars(select(Decision).options(light).where(Decision.id.in_(latest_ids)))}
+    before: dict[int, Decision] = {}
+    if moved:
+        conditions = [(Decision.enterprise_id == d.enterprise_id) & (Decision.id < d.id) for d in moved.values()]
+        earlier = session.scalars(select(Decision).options(light).where(or_(*conditions)).order_by(Decision.id)).all()
+        for aid, d in moved.items():
+            candidates = [e for e in earlier if e.enterprise_id == d.enterprise_id and e.id < d.id]
+            if candidates:
+                before[aid] = candidates[-1]
+    return [DashboardRow(a, before.get(a.id), moved.get(a.id), current.get(a.enterprise_id)) for a in assessments]
+
+
+def visible(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    """An assessment the actor may read: its association's (registrars: any); else 404."""
+    assessment = session.get(Assessment, assessment_id)
+    account = actor if isinstance(actor, Account) else None
+    if assessment is None or (account is not None and account.role is not Role.REGISTRAR
+                              and account.association_id != assessment.association_id):
+        raise NotFound(f"no assessment {assessment_id}")
+    return assessment

@@ -212,3 +212,12 @@ def merge(session: Session, actor: Actor, absorbed_id: int, surviving_id: int, r
     evaluate_enterprise(session, actor, survivor.id, trigger=f"enterprise.merge:{absorbed.id}")
     session.commit()
     return survivor
+
+
+def choices(session: Session, *, limit: int = 2000) -> list[tuple[int, str]]:
+    """(id, display name) of registered enterprises for a picker, by name."""
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.legal_name, Enterprise.chinese_name, Enterprise.country)
+        .where(Enterprise.merged_into_id.is_(None)).order_by(Enterprise.legal_name).limit(limit)
+    ).all()
+    return [(r.id, f"{r.legal_name}{' · ' + r.chinese_name if r.chinese_name else ''} ({r.country})") for r in rows]

@@ -1,0 +1,111 @@
+"""The reviewer's path in a real browser (Debian's Chromium, driven by Playwright) against a
+real `vetting serve`: sign in, fill the assessment form, see the server's inline errors, submit,
+and see the enterprise's decision change."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_URL_ENV, scratch_database
+from tests.test_serve import _serve, _stop
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed at /usr/bin/chromium (.ci/run installs Debian's chromium)")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
+        yield instance
+        instance.close()
+
+
+def _api(base: str, method: str, path: str, token: str, body: dict) -> dict:
+    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _reviewer(instance: Path) -> tuple[str, str, str]:
+    for line in (instance / "demo-credentials.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        email, role, password, token = line.split("\t")
+        if role == "reviewer":
+            return email, password, token
+    raise AssertionError("no reviewer in the demo credentials")
+
+
+def test_sign_in_file_an_assessment_and_see_the_decision_change(tmp_path, browser):
+    if os.environ.get(TEST_URL_ENV):
+        with scratch_database(tmp_path, "browser") as url:
+            _walk(tmp_path, {"VETTING_DATABASE_URL": url, "VETTING_DEMO": "true"}, browser)
+    else:
+        _walk(tmp_path, {}, browser)
+
+
+def _walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
+    proc, base, log = _serve(tmp_path, env, [])
+    try:
+        email, password, token = _reviewer(tmp_path / "instance")
+        # a fresh enterprise with one counted assessment filed over the API: NONE for want of quorum
+        ent = _api(base, "POST", "/api/v1/enterprises", token, {
+            "legal_name": "Browser Test Bridge Engineering Co., Ltd.", "country": "KE", "sector": "infrastructure"})
+        enterprise_id = ent["enterprise"]["id"] if "enterprise" in ent else ent["id"]
+        first = _api(base, "POST", "/api/v1/assessments", token, {
+            "enterprise_id": enterprise_id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2} for c in CRITERIA}})
+        _api(base, "POST", f"/api/v1/assessments/{first['id']}/submit", token, {})
+
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        page.goto(base + "/work")
+        assert page.locator("h1").inner_text() == "Sign in"
+        page.fill("#email", email)
+        page.fill("#password", password)
+        page.click("button:has-text('Sign in')")
+        page.wait_for_url(base + "/work")
+        assert "Assessments" in page.locator("h1").inner_text()
+
+        page.click("text=File an assessment")
+        page.select_option("#enterprise_id", str(enterprise_id))
+        page.check("input[name=conflict][value=no]")
+        for code in CRITERIA:
+            page.check(f"input[name='{code}-score'][value='2']")
+        page.select_option("#ko-FORCED_LABOUR-status-select", "confirmed")
+        page.fill("#ko-FORCED_LABOUR-description", "Passports withheld from site workers")
+        page.click("button[value=submit]")  # a confirmed knock-out without evidence: the server refuses it
+        assert page.locator(".error-summary").is_visible()
+        assert "needs evidence" in page.locator("#ko-FORCED_LABOUR-evidence-error").inner_text()
+        assert page.input_value("#ko-FORCED_LABOUR-description") == "Passports withheld from site workers"
+
+        page.fill("#ko-FORCED_LABOUR-evidence_reference", "Labour inspectorate report 2026/114")
+        page.click("button[value=submit]")
+        page.wait_for_selector("#decision-outcome")
+        assert page.locator("#decision-outcome").inner_text() == "BLACK"
+        assert "NONE" in page.locator(".moved").inner_text()  # it was NONE before this assessment
+        assert "KNOCKOUT" in page.locator(".decision").inner_text()
+
+        page.goto(base + "/work")
+        assert "BLACK" in page.locator("table").inner_text()
+        page.click("button:has-text('Sign out')")
+        page.goto(base + "/work")
+        assert page.locator("h1").inner_text() == "Sign in"
+        page.close()
+    finally:
+        _stop(proc, log)
