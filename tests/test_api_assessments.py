@@ -155,3 +155,24 @@ def test_idempotency_key_replays_and_refuses_a_different_body(client, session, m
     assert client.post("/api/v1/assessments", json={"enterprise_id": ent.id, "scores": {"E1": {"score": 9}}}, headers=key2).status_code == 422
     fixed = client.post("/api/v1/assessments", json=payload(ent.id, score=1), headers=key2)
     assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers
+
+
+def test_validate_checks_without_storing(client, session, make_enterprise, make_account, bearer):
+    from sqlalchemy import func, select
+
+    from vetting.models import Assessment, AuditEvent
+
+    ent = make_enterprise()
+    headers = bearer(make_account("reviewer"))
+    counts = (session.scalar(select(func.count()).select_from(Assessment)), session.scalar(select(func.count()).select_from(AuditEvent)))
+    ok = client.post("/api/v1/assessments/validate", json=payload(ent.id), headers=headers)
+    assert ok.status_code == 200 and ok.get_json() == {"valid": True, "ruleset_version": "2026.1", "complete": True}
+    incomplete = payload(ent.id)
+    del incomplete["scores"]["P5"]
+    bad = client.post("/api/v1/assessments/validate", json=incomplete, headers=headers)
+    assert bad.status_code == 422 and "missing P5" in bad.get_json()["errors"]["scores"][0]
+    assert client.post("/api/v1/assessments/validate?complete=false", json=incomplete, headers=headers).status_code == 200
+    unknown = client.post("/api/v1/assessments/validate", json=payload(999_999), headers=headers)
+    assert unknown.status_code == 422 and "enterprise_id" in unknown.get_json()["errors"]
+    assert (session.scalar(select(func.count()).select_from(Assessment)),
+            session.scalar(select(func.count()).select_from(AuditEvent))) == counts

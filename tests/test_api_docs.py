@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_URL_ENV, scratch_database
-from tests.test_serve import _serve, _stop
+from tests.test_serve import _audit_verifies, _serve, _stop
 
 pytestmark = pytest.mark.slow
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
@@ -42,3 +42,4 @@ def _walk(tmp_path, env_extra, script):
         assert "NONE - Too few independent counted assessments" in result.stdout
     finally:
         _stop(proc, log)
+    _audit_verifies(tmp_path, env_extra)

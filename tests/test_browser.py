@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_URL_ENV, scratch_database
-from tests.test_serve import _serve, _stop
+from tests.test_serve import _audit_verifies, _serve, _stop
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,3 +109,4 @@ def _walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
         page.close()
     finally:
         _stop(proc, log)
+    _audit_verifies(tmp_path, env)

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import TEST_URL_ENV, scratch_database
-from tests.test_serve import _serve, _stop
+from tests.test_serve import _audit_verifies, _serve, _stop
 
 pytestmark = pytest.mark.slow
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
@@ -63,3 +63,4 @@ def _run(tmp_path, env):
         assert len(statuses) == 2 * 4 * len(tokens)
     finally:
         _stop(proc, log)
+    _audit_verifies(tmp_path, env)  # every concurrent write left the chain whole

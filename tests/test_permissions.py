@@ -37,6 +37,7 @@ ACCESS = {
     ("GET", "/api/v1/assessments"): SIGNED_IN,
     ("POST", "/api/v1/assessments"): {"reviewer_a", "reviewer_b", "admin_a"},
     ("POST", "/api/v1/assessments/batch"): {"reviewer_a", "reviewer_b", "admin_a"},
+    ("POST", "/api/v1/assessments/validate"): {"reviewer_a", "reviewer_b", "admin_a"},
     ("GET", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION | REGISTRAR,
     ("PATCH", "/api/v1/assessments/<int:assessment_id>"): OWN_ASSOCIATION,
     ("POST", "/api/v1/assessments/<int:assessment_id>/submit"): OWN_ASSOCIATION,

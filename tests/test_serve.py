@@ -98,3 +98,13 @@ def _run_and_check(tmp_path: Path, env: dict[str, str]) -> None:
         output = _stop(proc, log)
     assert "demo data loaded" in output, output
     assert "Traceback" not in output, output
+
+
+def _audit_verifies(tmp_path: Path, env_extra: dict[str, str]) -> str:
+    """`vetting audit verify` on a served instance's database, after its activity."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VETTING_")}
+    env.update(env_extra)
+    result = subprocess.run([*_command(), "audit", "verify"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "audit chain verified" in result.stdout
+    return result.stdout

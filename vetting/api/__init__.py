@@ -27,6 +27,11 @@ def init_api(app: Flask) -> Api:
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
     from vetting.api import admin, assessments, decisions, enterprises, rulesets
+    from vetting.api.examples import ExamplesPlugin
+
+    examples = ExamplesPlugin()
+    examples.init_spec(api.spec)
+    api.spec.plugins.append(examples)
 
     for module in (rulesets, decisions, enterprises, assessments, admin):
         api.register_blueprint(module.blp)

@@ -125,6 +125,30 @@ class Assessments(MethodView):
         return assessment, 201, {"ETag": _etag(assessment)}
 
 
+class ValidateQuery(StrictSchema):
+    complete = fields.Boolean(load_default=True, metadata={"description": "check as for submission (every criterion, a declaration)"})
+
+
+class ValidationResultSchema(Schema):
+    valid = fields.Boolean()
+    ruleset_version = fields.String()
+    complete = fields.Boolean()
+
+
+@blp.route("/validate")
+class ValidateView(MethodView):
+    @require_roles(*REVIEWERS)
+    @blp.doc(security=BEARER)
+    @blp.arguments(ValidateQuery, location="query")
+    @blp.arguments(AssessmentInput)
+    @blp.response(200, ValidationResultSchema)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="each offending field named under 'errors'")
+    def post(self, query, _args):  # noqa: ANN001, ANN201
+        """Check an assessment against the active ruleset without storing anything."""
+        version = service.validate(request_session(), current_account(), request.get_json(), complete=query["complete"])
+        return {"valid": True, "ruleset_version": version, "complete": query["complete"]}
+
+
 class BatchInput(StrictSchema):
     records = fields.List(fields.Dict(), required=True, metadata={"description": "assessment payloads, each may carry idempotency_key"})
     atomic = fields.Boolean(load_default=False)

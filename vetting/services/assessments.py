@@ -321,3 +321,22 @@ def visible(session: Session, actor: Actor, assessment_id: int) -> Assessment:
                               and account.association_id != assessment.association_id):
         raise NotFound(f"no assessment {assessment_id}")
     return assessment
+
+
+def validate(session: Session, actor: Actor, payload: dict, *, complete: bool = True) -> str:
+    """Check ``payload`` as :func:`create_draft` (``complete``: as :func:`submit`) would,
+    writing nothing; returns the version of the ruleset it was checked against."""
+    import json as _json
+
+    from vetting.models import Enterprise
+    from vetting.services.assessment_input import parse
+    from vetting.services.rulesets import active_ruleset
+
+    _require_reviewer(actor)
+    ruleset = active_ruleset(session)
+    data = parse(payload, _json.loads(ruleset.document), complete=complete)
+    enterprise = session.get(Enterprise, data["enterprise_id"])
+    if enterprise is None or enterprise.merged_into_id is not None:
+        why = f"no enterprise {data['enterprise_id']}" if enterprise is None else f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}"
+        raise ValidationError("the assessment has errors", {"enterprise_id": [why]})
+    return ruleset.version
