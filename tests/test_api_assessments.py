@@ -176,3 +176,26 @@ def test_validate_checks_without_storing(client, session, make_enterprise, make_
     assert unknown.status_code == 422 and "enterprise_id" in unknown.get_json()["errors"]
     assert (session.scalar(select(func.count()).select_from(Assessment)),
             session.scalar(select(func.count()).select_from(AuditEvent))) == counts
+
+
+def test_file_and_submit_in_one_step(client, session, make_enterprise, make_account, bearer):
+    from vetting.models import AuditEvent
+    from sqlalchemy import select
+
+    ent = make_enterprise()
+    headers = bearer(make_account("reviewer"))
+    incomplete = payload(ent.id)
+    del incomplete["conflict"]
+    refused = client.post("/api/v1/assessments?submit=true", json=incomplete, headers=headers)
+    assert refused.status_code == 422 and "conflict" in refused.get_json()["errors"]
+    resp = client.post("/api/v1/assessments?submit=true", json=payload(ent.id), headers=headers)
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["status"] == "submitted" and body["submitted_at"]
+    assert body["decision"]["enterprise_id"] == ent.id and body["decision"]["trigger"] == f"assessment.submit:{body['id']}"
+    actions = session.scalars(select(AuditEvent.action).where(
+        ((AuditEvent.subject_type == "assessment") & (AuditEvent.subject_id == str(body["id"])))
+        | ((AuditEvent.subject_type == "decision") & (AuditEvent.subject_id == str(body["decision"]["id"]))))).all()
+    assert sorted(actions) == ["assessment.create", "assessment.submit", "decision.store"]
+    draft = client.post("/api/v1/assessments", json=payload(ent.id), headers=headers).get_json()
+    assert draft["status"] == "draft" and draft["decision"] is None

@@ -67,3 +67,21 @@ def test_cli_verify_passes_then_names_the_tampered_event(tmp_path):
         bad = CliRunner().invoke(main, ["audit", "verify"], env=env)
         assert bad.exit_code == 1 and f"event {ids[1]}" in bad.output
         db.dispose()
+
+
+def test_events_in_savepoints_and_after_a_rollback_still_link(session):
+    actor = SystemActor("test")
+    first = audit.record(session, actor, "thing.change", "thing", 1)
+    second = audit.record(session, actor, "thing.change", "thing", 2)  # links without reading the tail again
+    assert second.prev_hash == first.hash
+    nested = session.begin_nested()
+    audit.record(session, actor, "thing.change", "thing", 3)
+    nested.rollback()  # the remembered tail is gone with the savepoint
+    fourth = audit.record(session, actor, "thing.change", "thing", 4)
+    assert fourth.prev_hash == second.hash
+    nested = session.begin_nested()
+    fifth = audit.record(session, actor, "thing.change", "thing", 5)
+    nested.commit()
+    sixth = audit.record(session, actor, "thing.change", "thing", 6)
+    assert fifth.prev_hash == fourth.hash and sixth.prev_hash == fifth.hash
+    assert audit.verify(session).ok

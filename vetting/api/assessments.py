@@ -42,6 +42,27 @@ class AssessmentSchema(Schema):
     withdraw_reason = fields.String(allow_none=True)
 
 
+class FiledSchema(AssessmentSchema):
+    decision = fields.Nested(DecisionSummarySchema, allow_none=True,
+                             metadata={"description": "the enterprise's new decision when filed with submit=true, else null"})
+
+
+class _Filed:
+    """An assessment seen together with the decision its filing stored (for FiledSchema)."""
+
+    def __init__(self, assessment: Assessment, decision) -> None:  # noqa: ANN001
+        self._assessment = assessment
+        self.decision = decision
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._assessment, name)
+
+
+class FileQuery(StrictSchema):
+    submit = fields.Boolean(load_default=False, metadata={
+        "description": "submit at once: the assessment must be complete; it counts and the enterprise is re-evaluated"})
+
+
 class AssessmentQuery(StrictSchema):
     enterprise_id = fields.Integer()
     status = fields.String()
@@ -116,13 +137,18 @@ class Assessments(MethodView):
 
     @require_roles(*REVIEWERS)
     @blp.doc(security=BEARER)
+    @blp.arguments(FileQuery, location="query")
     @blp.arguments(AssessmentInput)
-    @blp.response(201, AssessmentSchema)
+    @blp.response(201, FiledSchema)
     @blp.alt_response(422, schema=ApiErrorSchema, description="each offending field named under 'errors'")
-    def post(self, _args):  # noqa: ANN001, ANN201
-        """File a draft assessment against the active ruleset."""
-        assessment = service.create_draft(request_session(), current_account(), request.get_json())
-        return assessment, 201, {"ETag": _etag(assessment)}
+    def post(self, query, _args):  # noqa: ANN001, ANN201
+        """File a draft assessment against the active ruleset; with ``submit=true``, file and
+        submit it in one step and get the enterprise's new decision."""
+        if query["submit"]:
+            assessment, decision = service.file_and_submit(request_session(), current_account(), request.get_json())
+        else:
+            assessment, decision = service.create_draft(request_session(), current_account(), request.get_json()), None
+        return _Filed(assessment, decision), 201, {"ETag": _etag(assessment)}
 
 
 class ValidateQuery(StrictSchema):

@@ -90,7 +90,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "response": _ENTERPRISE,
     },
     ("get", "/api/v1/assessments"): {"response": [dict(_ASSESSMENT, status="submitted", submitted_at=_AT)]},
-    ("post", "/api/v1/assessments"): {"request": _ASSESSMENT_IN, "response": _ASSESSMENT},
+    ("post", "/api/v1/assessments"): {"request": _ASSESSMENT_IN, "response": dict(_ASSESSMENT, decision=None)},
     ("post", "/api/v1/assessments/validate"): {"request": _ASSESSMENT_IN,
                                                "response": {"valid": True, "ruleset_version": "2026.1", "complete": True}},
     ("post", "/api/v1/assessments/batch"): {

@@ -152,6 +152,33 @@ def create_draft(session: Session, actor: Actor, payload: dict) -> Assessment:
     return assessment
 
 
+def file_and_submit(session: Session, actor: Actor, payload: dict) -> tuple[Assessment, Decision]:
+    """File a complete assessment and submit it in one transaction: it counts at once, and the
+    enterprise is re-evaluated (what :func:`create_draft` then :func:`submit` do, in one step)."""
+    import json as _json
+
+    from vetting.services.assessment_input import parse
+    from vetting.services.rulesets import active_ruleset
+
+    account = _require_reviewer(actor)
+    ruleset = active_ruleset(session)
+    data = parse(payload, _json.loads(ruleset.document), complete=True)
+    assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
+                            status=AssessmentStatus.SUBMITTED, submitted_at=utcnow())
+    with session.no_autoflush:
+        _apply(session, assessment, data)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, actor, "assessment.create", "assessment", assessment.id,
+                 {"enterprise_id": assessment.enterprise_id, "ruleset": ruleset.version})
+    audit.record(session, actor, "assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})
+    decision = evaluate_enterprise(session, actor, assessment.enterprise_id, trigger=f"assessment.submit:{assessment.id}")
+    audit.record(session, actor, "decision.store", "decision", decision.id,
+                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
+    session.commit()
+    return assessment, decision
+
+
 def update_draft(session: Session, actor: Actor, assessment_id: int, payload: dict, *, if_match: int | None) -> Assessment:
     """Change a draft. ``if_match`` must be the version the caller read (else 412)."""
     import json as _json
@@ -261,6 +288,10 @@ def file(session: Session, actor: Actor, payload: dict, *, submit_now: bool, ass
     from vetting.services.evaluation import latest_decision
     from vetting.services.rulesets import active_ruleset
 
+    if submit_now and assessment_id is None:
+        before = latest_decision(session, payload.get("enterprise_id")) if isinstance(payload.get("enterprise_id"), int) else None
+        assessment, after = file_and_submit(session, actor, payload)
+        return Filed(assessment, before, after)
     if submit_now:
         parse(payload, _json.loads(active_ruleset(session).document), complete=True)
     if assessment_id is None:

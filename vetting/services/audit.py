@@ -48,26 +48,43 @@ def event_hash(prev_hash: str, at: datetime, actor_id: int | None, actor_label: 
 def record(session: Session, actor: Actor, action: str, subject_type: str, subject_id: object,
            summary: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain (flushes; the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    at = utcnow()
-    summary_text = _canonical(summary or {})
-    event = AuditEvent(
-        at=at,
-        actor_id=actor_id(actor),
-        actor_label=actor_label(actor),
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        summary=summary_text,
-        prev_hash=prev,
-        hash=event_hash(prev, at, actor_id(actor), actor_label(actor), action, subject_type, str(subject_id), summary_text),
-    )
-    session.add(event)
+    return record_many(session, actor, [(action, subject_type, subject_id, summary)])[0]
+
+
+def record_many(session: Session, actor: Actor,
+                events: list[tuple[str, str, object, dict[str, Any] | None]]) -> list[AuditEvent]:
+    """Append ``(action, subject_type, subject_id, summary)`` events in order, in one flush.
+
+    The first event of a transaction takes the append lock and reads the chain's tail; while
+    the lock is held nobody else can append, so later events of the same (innermost)
+    transaction link to the hash remembered here instead of reading it again. The memory
+    belongs to the database connection's innermost transaction, so anything else appending on
+    the same connection, or a savepoint rolled back, makes the next event read the tail."""
+    root = session.get_transaction()
+    if session.info.get("audit_locked") is not root:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        session.info["audit_locked"] = root
+    connection = session.connection()
+    innermost = connection.get_nested_transaction() or connection.get_transaction()
+    tail = connection.info.get("audit_tail")
+    if tail is not None and tail[0] is innermost:
+        prev = tail[1]
+    else:
+        prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+    who, label = actor_id(actor), actor_label(actor)
+    out = []
+    for action, subject_type, subject_id, summary in events:
+        at = utcnow()
+        summary_text = _canonical(summary or {})
+        digest = event_hash(prev, at, who, label, action, subject_type, str(subject_id), summary_text)
+        out.append(AuditEvent(at=at, actor_id=who, actor_label=label, action=action, subject_type=subject_type,
+                              subject_id=str(subject_id), summary=summary_text, prev_hash=prev, hash=digest))
+        prev = digest
+    session.add_all(out)
     session.flush()
-    return event
+    connection.info["audit_tail"] = (innermost, prev)
+    return out
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,27 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vetting.errors import DomainError, ValidationError
-from vetting.models import Account, Assessment, AssessmentStatus, IdempotencyKey, Role
+from vetting.models import (
+    Account,
+    Assessment,
+    AssessmentStatus,
+    CriterionScore,
+    Enterprise,
+    EvidenceReference,
+    FindingStatus,
+    IdempotencyKey,
+    KnockoutFinding,
+    Project,
+    Role,
+)
 from vetting.models.types import utcnow
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
-from vetting.services.assessments import _apply
 from vetting.services.evaluation import evaluate_many
 from vetting.services.rulesets import active_ruleset
 
@@ -100,6 +111,43 @@ def _digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def _insert_chunk(session: Session, ruleset_id: int,
+                  pending: list[tuple[dict[str, Any], str | None, str, Account, dict[str, Any]]]) -> list[int]:
+    """Store a chunk of parsed, checked records as submitted assessments with set-based
+    inserts (one statement per table); returns the new ids in record order."""
+    now = utcnow()
+    rows = [{"enterprise_id": data["enterprise_id"], "project_id": data.get("project_id"), "association_id": reviewer.association_id,
+             "reviewer_id": reviewer.id, "ruleset_id": ruleset_id, "status": AssessmentStatus.SUBMITTED,
+             "conflict_declared": data["conflict"]["declared"], "conflict_note": data["conflict"].get("note"),
+             "summary": data.get("summary"), "created_at": now, "updated_at": now, "submitted_at": now, "version": 1}
+            for data, _key, _digest, reviewer, _where in pending]
+    ids = list(session.scalars(insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), rows))
+    scores, evidence, findings, finding_evidence = [], [], [], []
+    for assessment_id, (data, *_rest) in zip(ids, pending):
+        for code, entry in data["scores"].items():
+            scores.append({"assessment_id": assessment_id, "criterion": code, "score": entry["score"],
+                           "justification": entry.get("justification")})
+            evidence += [{"assessment_id": assessment_id, "criterion": code, "finding_id": None, "kind": ev["kind"],
+                          "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
+                         for ev in entry.get("evidence") or ()]
+        for ko in data.get("knockouts") or ():
+            findings.append({"assessment_id": assessment_id, "code": ko["code"], "status": FindingStatus(ko["status"]),
+                             "description": ko.get("description") or ""})
+            finding_evidence.append((assessment_id, ko.get("evidence") or ()))
+    if scores:
+        session.execute(insert(CriterionScore), scores)
+    if findings:
+        finding_ids = list(session.scalars(insert(KnockoutFinding).returning(KnockoutFinding.id, sort_by_parameter_order=True),
+                                           findings))
+        for finding_id, (assessment_id, items) in zip(finding_ids, finding_evidence):
+            evidence += [{"assessment_id": assessment_id, "criterion": None, "finding_id": finding_id, "kind": ev["kind"],
+                          "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
+                         for ev in items]
+    if evidence:
+        session.execute(insert(EvidenceReference), evidence)
+    return ids
+
+
 def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[int, Any]], *, atomic: bool = False,
                        chunk: int = 500, progress: Callable[[int], None] | None = None) -> ImportReport:
     """File and submit every valid record; report accepted, skipped and rejected ones."""
@@ -107,7 +155,7 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
     document = json.loads(ruleset.document)
     report = ImportReport()
     accounts: dict[str, Account] = {}
-    pending: list[tuple[Assessment, str | None, str, Account, dict[str, Any]]] = []
+    pending: list[tuple[dict[str, Any], str | None, str, Account, dict[str, Any]]] = []
     touched: set[int] = set()
 
     def reviewer_for(record: dict[str, Any]) -> Account:
@@ -119,25 +167,49 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             return actor
         email = (record.get("reviewer") or "").strip().lower()
         if email not in accounts:
-            found = session.scalar(select(Account).where(Account.email == email))
+            with session.no_autoflush:
+                found = session.scalar(select(Account).where(Account.email == email))
             if found is None or found.role not in (Role.REVIEWER, Role.ASSOCIATION_ADMIN):
                 raise ValidationError("the record has errors", {"reviewer": [f"no reviewer account '{email}'"]})
             accounts[email] = found
         return accounts[email]
 
+    targets: dict[int, Enterprise | None] = {}
+
+    def _check_targets(data: dict[str, Any]) -> None:
+        """The enterprise (and project) a record names exist, as when filing one by one."""
+        enterprise_id = data["enterprise_id"]
+        if enterprise_id not in targets:
+            with session.no_autoflush:
+                targets[enterprise_id] = session.get(Enterprise, enterprise_id)
+        enterprise = targets[enterprise_id]
+        if enterprise is None:
+            raise ValidationError("the record has errors", {"enterprise_id": [f"no enterprise {enterprise_id}"]})
+        if enterprise.merged_into_id is not None:
+            raise ValidationError("the record has errors", {"enterprise_id": [
+                f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}; file against that one"]})
+        if data.get("project_id") is not None:
+            with session.no_autoflush:
+                project = session.get(Project, data["project_id"])
+            if project is None or project.enterprise_id != enterprise_id:
+                raise ValidationError("the record has errors", {"project_id": ["not a project of this enterprise"]})
+
     def flush_chunk() -> None:
         nonlocal pending, touched
         if not pending:
             return
-        session.flush()
-        for assessment, key, digest, reviewer, item in pending:
-            item["assessment_id"] = assessment.id
+        ids = _insert_chunk(session, ruleset.id, pending)
+        events = []
+        keys = []
+        for assessment_id, (data, key, digest, reviewer, item) in zip(ids, pending):
+            item["assessment_id"] = assessment_id
             if key:
-                session.add(IdempotencyKey(account_id=reviewer.id, key=key, method="IMPORT", path=IMPORT_PATH,
-                                           request_sha256=digest, status_code=201,
-                                           response_body=json.dumps({"assessment_id": assessment.id})))
-            audit.record(session, actor, "assessment.submit", "assessment", assessment.id,
-                         {"enterprise_id": assessment.enterprise_id, "via": "import"})
+                keys.append({"account_id": reviewer.id, "key": key, "method": "IMPORT", "path": IMPORT_PATH, "request_sha256": digest,
+                             "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "created_at": utcnow()})
+            events.append(("assessment.submit", "assessment", assessment_id, {"enterprise_id": data["enterprise_id"], "via": "import"}))
+        if keys:
+            session.execute(insert(IdempotencyKey), keys)
+        audit.record_many(session, actor, events)
         result = evaluate_many(session, actor, sorted(touched), trigger="import")
         report.decisions += result.evaluated
         if not atomic:
@@ -163,8 +235,9 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             if key:
                 if (reviewer.id, key) in seen_keys:
                     raise ValidationError("the record has errors", {"idempotency_key": ["appears twice in this import"]})
-                stored = session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == reviewer.id,
-                                                                     IdempotencyKey.key == key))
+                with session.no_autoflush:  # the chunk's pending rows are inserted together in flush_chunk
+                    stored = session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == reviewer.id,
+                                                                         IdempotencyKey.key == key))
                 if stored is not None:
                     if stored.request_sha256 != digest:
                         raise ValidationError("the record has errors",
@@ -173,13 +246,9 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                     continue
                 seen_keys.add((reviewer.id, key))
             data = parse(body, document, complete=True)
-            assessment = Assessment(association_id=reviewer.association_id, reviewer_id=reviewer.id, ruleset_id=ruleset.id,
-                                    status=AssessmentStatus.SUBMITTED, submitted_at=utcnow())
-            with session.no_autoflush:
-                _apply(session, assessment, data)
-            session.add(assessment)
-            pending.append((assessment, key, digest, reviewer, where))
-            touched.add(assessment.enterprise_id)
+            _check_targets(data)
+            pending.append((data, key, digest, reviewer, where))
+            touched.add(data["enterprise_id"])
             report.accepted.append(where)
         except DomainError as exc:
             report.rejected.append({**where, "message": exc.message, "errors": exc.details.get("errors") or {}})
