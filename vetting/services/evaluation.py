@@ -88,32 +88,41 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
     ).all()
     a_ids = [r.id for r in assessment_rows]
 
-    evidence_by_criterion: dict[tuple[int, str], list[rules.Evidence]] = defaultdict(list)
+    # Rows are unpacked as tuples and facts built positionally: this loop runs once per
+    # stored score and evidence row, so it is kept free of per-row attribute lookups.
+    Evidence, Score, Finding = rules.Evidence, rules.CriterionScore, rules.KnockoutFinding
+    evidence_by_criterion: dict[tuple[int, str], list[rules.Evidence]] = {}
     evidence_by_finding: dict[int, list[rules.Evidence]] = defaultdict(list)
-    scores: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
-    findings: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
+    scores: dict[int, list[rules.CriterionScore]] = defaultdict(list)
+    findings: dict[int, list[rules.KnockoutFinding]] = defaultdict(list)
     for chunk in _chunks(a_ids, 5000):
-        for row in session.execute(
+        for aid, criterion, finding_id, kind, reference in session.execute(
             select(EvidenceReference.assessment_id, EvidenceReference.criterion, EvidenceReference.finding_id,
                    EvidenceReference.kind, EvidenceReference.reference)
             .where(EvidenceReference.assessment_id.in_(chunk)).order_by(EvidenceReference.id)
         ):
-            ev = rules.Evidence(kind=row.kind, reference=row.reference)
-            if row.finding_id is not None:
-                evidence_by_finding[row.finding_id].append(ev)
-            elif row.criterion is not None:
-                evidence_by_criterion[(row.assessment_id, row.criterion)].append(ev)
-        for row in session.execute(
+            if finding_id is not None:
+                evidence_by_finding[finding_id].append(Evidence(kind, reference))
+            elif criterion is not None:
+                key = (aid, criterion)
+                found = evidence_by_criterion.get(key)
+                if found is None:
+                    evidence_by_criterion[key] = [Evidence(kind, reference)]
+                else:
+                    found.append(Evidence(kind, reference))
+        get_evidence = evidence_by_criterion.get
+        for aid, criterion, score, justification in session.execute(
             select(CriterionScore.assessment_id, CriterionScore.criterion, CriterionScore.score, CriterionScore.justification)
-            .where(CriterionScore.assessment_id.in_(chunk))
+            .where(CriterionScore.assessment_id.in_(chunk)).order_by(CriterionScore.assessment_id, CriterionScore.criterion)
         ):
-            scores[row.assessment_id].append((row.criterion, row.score, row.justification))
-        for row in session.execute(
+            ev = get_evidence((aid, criterion))
+            scores[aid].append(Score(criterion, score, justification, tuple(ev) if ev else ()))
+        for fid, aid, code, status, description in session.execute(
             select(KnockoutFinding.id, KnockoutFinding.assessment_id, KnockoutFinding.code, KnockoutFinding.status,
                    KnockoutFinding.description)
             .where(KnockoutFinding.assessment_id.in_(chunk)).order_by(KnockoutFinding.id)
         ):
-            findings[row.assessment_id].append((row.id, row.code, row.status.value, row.description or ""))
+            findings[aid].append(Finding(code, status.value, tuple(evidence_by_finding.get(fid, ())), description or ""))
 
     assessments: dict[int, list[rules.AssessmentFacts]] = defaultdict(list)
     for r in assessment_rows:
@@ -123,16 +132,8 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
                 association=r.code,
                 status=r.status.value,
                 conflict_declared=bool(r.conflict_declared),
-                scores=tuple(
-                    rules.CriterionScore(criterion=c, score=s, justification=j,
-                                         evidence=tuple(evidence_by_criterion.get((r.id, c), ())))
-                    for c, s, j in sorted(scores.get(r.id, ()), key=lambda t: t[0])
-                ),
-                knockouts=tuple(
-                    rules.KnockoutFinding(code=code, status=status, evidence=tuple(evidence_by_finding.get(fid, ())),
-                                          description=desc)
-                    for fid, code, status, desc in findings.get(r.id, ())
-                ),
+                scores=tuple(scores.get(r.id, ())),
+                knockouts=tuple(findings.get(r.id, ())),
                 project_id=r.project_id,
                 submitted_at=r.submitted_at.isoformat() if r.submitted_at else None,
             )
