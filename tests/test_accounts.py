@@ -64,11 +64,22 @@ def test_cli_creates_an_account_and_prints_the_token(tmp_path):
         result = CliRunner().invoke(main, args, env=env)
         assert result.exit_code == 0, result.output
         token = result.output.split("store it now): ")[1].strip()
+        assert "password" not in result.output
         with engine.connect() as conn:
             stored = conn.scalar(select(ApiToken.token_hash))
         assert stored == hash_token(token)
         again = CliRunner().invoke(main, args, env=env)
         assert again.exit_code == 2 and "already exists" in again.output
+        with_password = CliRunner().invoke(main, ["accounts", "create", "--role", "registrar", "--email", "pw@example.org",
+                                                  "--password"], env=env)
+        assert with_password.exit_code == 0, with_password.output
+        password = with_password.output.split("password (shown once, store it now): ")[1].strip()
+        from vetting.db import Database
+        from vetting.services.accounts import authenticate_password
+
+        database = Database(engine)
+        with database.session() as session:
+            assert authenticate_password(session, "pw@example.org", password).email == "pw@example.org"
         engine.dispose()
 
 

@@ -194,21 +194,29 @@ def accounts() -> None:
 @click.option("--email", required=True)
 @click.option("--association", "association_code", default=None, help="Association code (reviewers and admins).")
 @click.option("--name", "display_name", default=None, help="Display name.")
+@click.option("--password", "with_password", is_flag=True,
+              help="Also generate a password for signing in to the pages (printed once).")
 @pass_ctx
-def accounts_create(ctx: Context, role: str, email: str, association_code: str | None, display_name: str | None) -> None:
-    """Create an account and print its bearer token once."""
+def accounts_create(ctx: Context, role: str, email: str, association_code: str | None, display_name: str | None,
+                    with_password: bool) -> None:
+    """Create an account and print its bearer token (and, with --password, a password) once."""
+    import secrets
+
     from vetting.services.accounts import create_account
     from vetting.services.actors import SystemActor
 
+    password = secrets.token_urlsafe(15) if with_password else None
     with ctx.database.session() as session:
         try:
             created = create_account(session, SystemActor("cli"), email=email, role=role,
-                                     association_code=association_code, display_name=display_name)
+                                     association_code=association_code, display_name=display_name, password=password)
         except DomainError as exc:
             _fail(exc)
             return
     click.echo(f"account {created.account.id} created: {created.account.email} ({role})")
     click.echo(f"bearer token (shown once, store it now): {created.token}")
+    if password:
+        click.echo(f"password (shown once, store it now): {password}")
 
 
 def _with_session(ctx: Context, fn):  # noqa: ANN001, ANN202
