@@ -74,12 +74,12 @@ def _walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
         _api(base, "POST", f"/api/v1/assessments/{first['id']}/submit", token, {})
 
         page = browser.new_page(viewport={"width": 1000, "height": 900})
-        page.goto(base + "/work")
+        page.goto(base + "/review")
         assert page.locator("h1").inner_text() == "Sign in"
         page.fill("#email", email)
         page.fill("#password", password)
         page.click("button:has-text('Sign in')")
-        page.wait_for_url(base + "/work")
+        page.wait_for_url(base + "/review")
         assert "Assessments" in page.locator("h1").inner_text()
 
         page.click("text=File an assessment")
@@ -101,10 +101,10 @@ def _walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
         assert "NONE" in page.locator(".moved").inner_text()  # it was NONE before this assessment
         assert "KNOCKOUT" in page.locator(".decision").inner_text()
 
-        page.goto(base + "/work")
+        page.goto(base + "/review")
         assert "BLACK" in page.locator("table").inner_text()
         page.click("button:has-text('Sign out')")
-        page.goto(base + "/work")
+        page.goto(base + "/review")
         assert page.locator("h1").inner_text() == "Sign in"
         page.close()
     finally:

@@ -35,12 +35,12 @@ def person(session, make_account):
 
 
 def _sign_in(client, account, password=PASSWORD, next_url=""):
-    token = _csrf(client, "/sign-in")
-    return client.post("/sign-in", data={"email": account.email, "password": password, "next": next_url, "csrf_token": token})
+    token = _csrf(client, "/signin")
+    return client.post("/signin", data={"email": account.email, "password": password, "next": next_url, "csrf_token": token})
 
 
 def test_pages_need_a_signed_in_account(client):
-    resp = client.get("/work")
+    resp = client.get("/review")
     assert resp.status_code == 401
     html = resp.get_data(as_text=True)
     assert 'name="password"' in html and 'name="csrf_token"' in html
@@ -49,21 +49,21 @@ def test_pages_need_a_signed_in_account(client):
 def test_sign_in_and_out(client, person):
     reviewer = person()
     resp = _sign_in(client, reviewer)
-    assert resp.status_code == 302 and resp.headers["Location"].endswith("/work")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/review")
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    page = client.get("/work")
+    page = client.get("/review")
     assert page.status_code == 200 and reviewer.display_name in page.get_data(as_text=True)
-    out = client.post("/sign-out", data={"csrf_token": _csrf(client, "/work")})
+    out = client.post("/signout", data={"csrf_token": _csrf(client, "/review")})
     assert out.status_code == 302
-    assert client.get("/work").status_code == 401
+    assert client.get("/review").status_code == 401
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, person):
     reviewer = person()
-    resp = client.post("/sign-in", data={"email": reviewer.email, "password": PASSWORD})
+    resp = client.post("/signin", data={"email": reviewer.email, "password": PASSWORD})
     assert resp.status_code == 400
-    assert client.get("/work").status_code == 401
+    assert client.get("/review").status_code == 401
 
 
 def test_wrong_password_then_lockout(client, session, person):
@@ -78,27 +78,27 @@ def test_wrong_password_then_lockout(client, session, person):
 
 
 def test_unknown_email_answers_like_a_wrong_password(client):
-    token = _csrf(client, "/sign-in")
-    resp = client.post("/sign-in", data={"email": "nobody@example.org", "password": "whatever", "csrf_token": token})
+    token = _csrf(client, "/signin")
+    resp = client.post("/signin", data={"email": "nobody@example.org", "password": "whatever", "csrf_token": token})
     assert resp.status_code == 401 and "not right" in resp.get_data(as_text=True)
 
 
 def test_next_only_follows_paths_on_this_site(client, person):
     reviewer = person()
-    assert _sign_in(client, reviewer, next_url="//evil.example/x").headers["Location"].endswith("/work")
-    client.post("/sign-out", data={"csrf_token": _csrf(client, "/work")})
-    assert _sign_in(client, reviewer, next_url="/work/tokens").headers["Location"].endswith("/work/tokens")
+    assert _sign_in(client, reviewer, next_url="//evil.example/x").headers["Location"].endswith("/review")
+    client.post("/signout", data={"csrf_token": _csrf(client, "/review")})
+    assert _sign_in(client, reviewer, next_url="/account/tokens").headers["Location"].endswith("/account/tokens")
 
 
 def test_a_disabled_account_loses_its_session(client, session, person):
     reviewer = person()
     _sign_in(client, reviewer)
-    assert client.get("/work").status_code == 200
+    assert client.get("/review").status_code == 200
     from vetting.models import AccountStatus
 
     reviewer.status = AccountStatus.DISABLED
     session.flush()
-    assert client.get("/work").status_code == 401
+    assert client.get("/review").status_code == 401
 
 
 def test_the_form_shows_every_criterion_with_its_rubric(client, session, person):
@@ -109,7 +109,7 @@ def test_the_form_shows_every_criterion_with_its_rubric(client, session, person)
     from vetting.models import Ruleset, RulesetStatus
 
     _sign_in(client, person())
-    html = client.get("/work/assessments/new").get_data(as_text=True)
+    html = client.get("/review/assessments/new").get_data(as_text=True)
     doc = json.loads(session.scalar(select(Ruleset.document).where(Ruleset.status == RulesetStatus.ACTIVE)))
     for criterion in doc["criteria"]:
         assert f'name="{criterion["code"]}-score"' in html
@@ -136,9 +136,9 @@ def test_server_errors_appear_beside_their_fields_and_nothing_is_stored(client, 
     data["E2-evidence_reference"] = ""  # a 3 needs evidence
     del data["S1-score"]  # every criterion must be answered to submit
     data["G1-score"] = "n/a"  # n/a needs a justification
-    data["csrf_token"] = _csrf(client, "/work/assessments/new")
+    data["csrf_token"] = _csrf(client, "/review/assessments/new")
     before = session.scalar(select(func.count()).select_from(Assessment))
-    resp = client.post("/work/assessments/new", data=data)
+    resp = client.post("/review/assessments/new", data=data)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert 'id="E2-evidence-error"' in html and "needs evidence" in html
@@ -153,8 +153,8 @@ def test_draft_then_submit_shows_the_decision_it_moved(client, session, person, 
     reviewer = person()
     ent = make_enterprise()
     _sign_in(client, reviewer)
-    data = {"enterprise_id": str(ent.id), "E1-score": "1", "action": "draft", "csrf_token": _csrf(client, "/work/assessments/new")}
-    resp = client.post("/work/assessments/new", data=data)
+    data = {"enterprise_id": str(ent.id), "E1-score": "1", "action": "draft", "csrf_token": _csrf(client, "/review/assessments/new")}
+    resp = client.post("/review/assessments/new", data=data)
     assert resp.status_code == 302
     url = resp.headers["Location"]
     draft_page = client.get(url).get_data(as_text=True)
@@ -168,7 +168,7 @@ def test_draft_then_submit_shows_the_decision_it_moved(client, session, person, 
     assert "The decision it moved" in page and 'id="decision-outcome"' in page
     assessment = session.scalar(select(Assessment).where(Assessment.enterprise_id == ent.id))
     assert assessment.status.value == "submitted"
-    dashboard = client.get("/work").get_data(as_text=True)
+    dashboard = client.get("/review").get_data(as_text=True)
     assert f"#{assessment.id}" in dashboard and "no decision" in dashboard
 
 
@@ -176,8 +176,8 @@ def test_a_stale_draft_version_is_refused(client, session, person, make_enterpri
     reviewer = person()
     ent = make_enterprise()
     _sign_in(client, reviewer)
-    url = client.post("/work/assessments/new", data={"enterprise_id": str(ent.id), "action": "draft",
-                                                     "csrf_token": _csrf(client, "/work/assessments/new")}).headers["Location"]
+    url = client.post("/review/assessments/new", data={"enterprise_id": str(ent.id), "action": "draft",
+                                                     "csrf_token": _csrf(client, "/review/assessments/new")}).headers["Location"]
     token = _csrf(client, url)
     assert client.post(url, data={"enterprise_id": str(ent.id), "E1-score": "2", "version": "1", "action": "draft",
                                   "csrf_token": token}).status_code == 302
@@ -191,9 +191,9 @@ def test_another_associations_assessment_is_not_found(client, session, person, m
     b_reviewer = person()
     ent = make_enterprise()
     _sign_in(client, a_reviewer)
-    url = client.post("/work/assessments/new", data={"enterprise_id": str(ent.id), "action": "draft",
-                                                     "csrf_token": _csrf(client, "/work/assessments/new")}).headers["Location"]
-    client.post("/sign-out", data={"csrf_token": _csrf(client, "/work")})
+    url = client.post("/review/assessments/new", data={"enterprise_id": str(ent.id), "action": "draft",
+                                                     "csrf_token": _csrf(client, "/review/assessments/new")}).headers["Location"]
+    client.post("/signout", data={"csrf_token": _csrf(client, "/review")})
     _sign_in(client, b_reviewer)
     assert client.get(url).status_code == 404
 
@@ -201,34 +201,34 @@ def test_another_associations_assessment_is_not_found(client, session, person, m
 def test_tokens_are_shown_once_and_can_be_revoked(client, session, person):
     reviewer = person()
     _sign_in(client, reviewer)
-    resp = client.post("/work/tokens", data={"name": "laptop", "csrf_token": _csrf(client, "/work/tokens")})
+    resp = client.post("/account/tokens", data={"name": "laptop", "csrf_token": _csrf(client, "/account/tokens")})
     html = resp.get_data(as_text=True)
     token = re.search(r'<code id="new-token">(vt_[^<]+)</code>', html).group(1)
     prefix = token.split("_")[1]
     assert client.get("/api/v1/assessments", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    assert token not in client.get("/work/tokens").get_data(as_text=True)
-    client.post(f"/work/tokens/{prefix}/revoke", data={"csrf_token": _csrf(client, "/work/tokens")})
+    assert token not in client.get("/account/tokens").get_data(as_text=True)
+    client.post(f"/account/tokens/{prefix}/revoke", data={"csrf_token": _csrf(client, "/account/tokens")})
     assert client.get("/api/v1/assessments", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_registrars_manage_accounts_and_others_may_not(client, session, person, make_association):
     reviewer = person()
     _sign_in(client, reviewer)
-    assert client.get("/work/accounts").status_code == 403
-    client.post("/sign-out", data={"csrf_token": _csrf(client, "/work")})
+    assert client.get("/registry/accounts").status_code == 403
+    client.post("/signout", data={"csrf_token": _csrf(client, "/review")})
     registrar = person("registrar")
     _sign_in(client, registrar)
     assoc = make_association()
-    bad = client.post("/work/accounts", data={"email": "not-an-email", "role": "reviewer", "association": assoc.code,
-                                              "password": "short", "csrf_token": _csrf(client, "/work/accounts")})
+    bad = client.post("/registry/accounts", data={"email": "not-an-email", "role": "reviewer", "association": assoc.code,
+                                              "password": "short", "csrf_token": _csrf(client, "/registry/accounts")})
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
     assert "valid e-mail" in html and "at least 12 characters" in html
-    ok = client.post("/work/accounts", data={"email": "new.reviewer@example.org", "role": "reviewer", "association": assoc.code,
-                                             "password": "a long enough password", "csrf_token": _csrf(client, "/work/accounts")})
+    ok = client.post("/registry/accounts", data={"email": "new.reviewer@example.org", "role": "reviewer", "association": assoc.code,
+                                             "password": "a long enough password", "csrf_token": _csrf(client, "/registry/accounts")})
     assert ok.status_code == 302
     created = session.scalar(select(Account).where(Account.email == "new.reviewer@example.org"))
     assert created is not None and created.password_hash
-    client.post(f"/work/accounts/{created.id}/disable", data={"csrf_token": _csrf(client, "/work/accounts")})
+    client.post(f"/registry/accounts/{created.id}/disable", data={"csrf_token": _csrf(client, "/registry/accounts")})
     session.refresh(created)
     assert created.status.value == "disabled"

@@ -33,7 +33,7 @@ bp = Blueprint("work", __name__, template_folder="templates")
 REVIEWERS = (Role.REVIEWER, Role.ASSOCIATION_ADMIN)
 
 
-@bp.route("/sign-in", methods=["GET", "POST"])
+@bp.route("/signin", methods=["GET", "POST"])
 def sign_in_view():  # noqa: ANN201
     form = SignInForm()
     if request.method == "GET":
@@ -51,7 +51,7 @@ def sign_in_view():  # noqa: ANN201
     return redirect(safe_next(form.next.data) or url_for("work.dashboard"))
 
 
-@bp.post("/sign-out")
+@bp.post("/signout")
 def sign_out_view():  # noqa: ANN201
     form = ActionForm()
     if not form.validate_on_submit():
@@ -60,7 +60,7 @@ def sign_out_view():  # noqa: ANN201
     return redirect(url_for("pages.home"))
 
 
-@bp.get("/work")
+@bp.get("/review")
 @signed_in()
 def dashboard():  # noqa: ANN201
     rows = assessments.dashboard(request_session(), current_user())
@@ -107,7 +107,7 @@ def _file(assessment: Assessment | None):  # noqa: ANN202
     return redirect(url_for("work.assessment", assessment_id=filed.assessment.id))
 
 
-@bp.route("/work/assessments/new", methods=["GET", "POST"])
+@bp.route("/review/assessments/new", methods=["GET", "POST"])
 @signed_in(*REVIEWERS)
 def new_assessment():  # noqa: ANN201
     if request.method == "POST":
@@ -115,7 +115,7 @@ def new_assessment():  # noqa: ANN201
     return _form_page({"enterprise_id": request.args.get("enterprise_id", "")}, {})
 
 
-@bp.route("/work/assessments/<int:assessment_id>", methods=["GET", "POST"])
+@bp.route("/review/assessments/<int:assessment_id>", methods=["GET", "POST"])
 @signed_in()
 def assessment(assessment_id: int):  # noqa: ANN201
     session = request_session()
@@ -139,7 +139,7 @@ def assessment(assessment_id: int):  # noqa: ANN201
                            criteria=document["criteria"])
 
 
-@bp.route("/work/tokens", methods=["GET", "POST"])
+@bp.route("/account/tokens", methods=["GET", "POST"])
 @signed_in()
 def tokens():  # noqa: ANN201
     user = current_user()
@@ -156,7 +156,7 @@ def tokens():  # noqa: ANN201
     return render_template("work/tokens.html", form=form, action=ActionForm(), tokens=rows, new_token=new_token), status
 
 
-@bp.post("/work/tokens/<prefix>/revoke")
+@bp.post("/account/tokens/<prefix>/revoke")
 @signed_in()
 def revoke_token(prefix: str):  # noqa: ANN201
     if not ActionForm().validate_on_submit():
@@ -167,7 +167,7 @@ def revoke_token(prefix: str):  # noqa: ANN201
     return redirect(url_for("work.tokens"))
 
 
-@bp.route("/work/accounts", methods=["GET", "POST"])
+@bp.route("/registry/accounts", methods=["GET", "POST"])
 @signed_in(Role.REGISTRAR)
 def accounts_page():  # noqa: ANN201
     session = request_session()
@@ -197,7 +197,7 @@ def accounts_page():  # noqa: ANN201
                            associations=accounts.list_associations(session, current_user())), status
 
 
-@bp.post("/work/accounts/<int:account_id>/<any(disable, enable):change>")
+@bp.post("/registry/accounts/<int:account_id>/<any(disable, enable):change>")
 @signed_in(Role.REGISTRAR)
 def account_status(account_id: int, change: str):  # noqa: ANN201
     if not ActionForm().validate_on_submit():
