@@ -29,6 +29,7 @@ class Listing(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)  # quoted in notices and objections
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     list_type: Mapped[ListType] = mapped_column(str_enum(ListType, "list_type"))
     status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus, "listing_status"), default=ListingStatus.PROPOSED)

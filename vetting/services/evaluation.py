@@ -34,7 +34,7 @@ from vetting.models import (
     Ruleset,
 )
 from vetting.models.types import utcnow
-from vetting.services.actors import Actor, actor_id
+from vetting.services.actors import SYSTEM, Actor, actor_id
 from vetting.services.rulesets import active_ruleset
 
 #: Statuses that are inputs to a decision. Drafts are private work in progress and are not.
@@ -185,6 +185,9 @@ def evaluate_enterprise(session: Session, actor: Actor, enterprise_id: int, *, t
     decision = Decision(**_decision_values(ruleset, facts, result, trigger, actor))
     session.add(decision)
     session.flush()
+    from vetting.services import listings
+
+    listings.on_decision(session, actor or SYSTEM, decision)
     return decision
 
 
@@ -219,7 +222,9 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
             if gc_was_enabled:
                 gc.enable()
         t2 = time.perf_counter()
-        session.execute(insert(Decision), [_decision_values(ruleset, f, r, trigger, actor) for f, r in results])
+        ids = list(session.scalars(insert(Decision).returning(Decision.id, sort_by_parameter_order=True),
+                                   [_decision_values(ruleset, f, r, trigger, actor) for f, r in results]))
+        _propose(session, actor, [(f.enterprise_id, r.outcome, i) for (f, r), i in zip(results, ids)])
         t3 = time.perf_counter()
         out.evaluated += len(results)
         out.seconds_loading += t1 - t0
@@ -228,6 +233,29 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
         if progress:
             progress(len(results))
     return out
+
+
+def _propose(session: Session, actor: Actor | None, outcomes: list[tuple[int, str, int]]) -> None:
+    """Hand the decisions that call for a change of list to the listings service, reading the
+    batch's current listings and proposals in one query."""
+    from vetting.models import Listing, ListingStatus
+    from vetting.services import listings
+
+    enterprise_ids = [e for e, _o, _d in outcomes]
+    current: dict[int, dict[str, str]] = defaultdict(dict)
+    for ent_id, status, list_type in session.execute(
+        select(Listing.enterprise_id, Listing.status, Listing.list_type)
+        .where(Listing.enterprise_id.in_(enterprise_ids), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
+    ):
+        current[ent_id][status.value] = list_type.value
+    for ent_id, outcome, decision_id in outcomes:
+        wanted = {"RED": "red", "BLACK": "black"}.get(outcome)
+        state = current.get(ent_id, {})
+        if wanted is None and "proposed" not in state:
+            continue
+        if wanted is not None and (state.get("active") == wanted or state.get("proposed") == wanted):
+            continue
+        listings.on_decision(session, actor or SYSTEM, session.get(Decision, decision_id))
 
 
 def latest_decision(session: Session, enterprise_id: int) -> Decision | None:

@@ -1,0 +1,171 @@
+"""Listings with due process, walked through time with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from vetting.clock import FixedClock, add_months
+from vetting.errors import Conflict, PermissionDenied, ValidationError
+from vetting.models import AuditEvent, Listing, ListingStatus, Notice
+from vetting.services import assessments, listings
+
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+EV = [{"kind": "document", "reference": "inspection report"}]
+CONTACT = "compliance@harbour.example"
+
+
+@pytest.fixture()
+def clock(session):
+    fixed = FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
+    session.info["clock"] = fixed
+    yield fixed
+    session.info.pop("clock", None)
+
+
+@pytest.fixture()
+def world(session, make_association, make_account, make_enterprise):
+    a, b, c = make_association(), make_association(), make_association()
+    reviewers = [make_account("reviewer", association=x) for x in (a, b, c)]
+    registrars = [make_account("registrar"), make_account("registrar")]
+    enterprise = make_enterprise(contact_email=CONTACT)
+    return enterprise, reviewers, registrars
+
+
+def _file(session, reviewer, enterprise, score, knockout=False):
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {code: {"score": score, "evidence": EV} for code in CRITERIA}}
+    if knockout:
+        body["knockouts"] = [{"code": "FORCED_EVICTION", "status": "confirmed", "description": "village cleared", "evidence": EV}]
+    return assessments.file_and_submit(session, reviewer, body)
+
+
+def _events(session, action, listing_id):
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == action, AuditEvent.subject_type == "listing", AuditEvent.subject_id == str(listing_id)))
+
+
+def test_black_proposal_objection_rejected_confirmed_by_a_second_registrar(session, clock, world):
+    enterprise, reviewers, (registrar, other_registrar) = world
+    _assessment, decision = _file(session, reviewers[0], enterprise, 2, knockout=True)
+    assert decision.outcome.value == "BLACK"
+    proposal = listings.open_proposal(session, enterprise.id)
+    assert proposal.list_type.value == "black" and proposal.reference.startswith("L2027-")
+    assert proposal.objection_deadline == date(2027, 3, 16)  # 15 days
+    notice = session.scalar(select(Notice).where(Notice.listing_id == proposal.id))
+    assert notice.to_email == CONTACT and proposal.reference in notice.body and "2027-03-16" in notice.body
+
+    clock.advance(days=3)
+    with pytest.raises(ValidationError):
+        listings.file_objection(session, reference=proposal.reference, contact_email="someone@else.example", grounds="wrong")
+    objection = listings.file_objection(session, reference=proposal.reference.lower(), contact_email=CONTACT.upper(),
+                                        grounds="The eviction was by the municipality, not us.", evidence=EV)
+    clock.advance(days=20)
+    with pytest.raises(Conflict) as held:
+        listings.confirm(session, registrar, proposal.id)
+    assert held.value.details["conflicting_id"] == objection.id
+    listings.decide_objection(session, registrar, objection.id, upheld=False, reason="The court record names the enterprise.")
+    with pytest.raises(Conflict):
+        listings.decide_objection(session, other_registrar, objection.id, upheld=True, reason="again")
+    active = listings.confirm(session, registrar, proposal.id)
+    assert active.status is ListingStatus.ACTIVE
+    assert active.effective_from == date(2027, 3, 24) and active.expires_on == date(2030, 3, 24)  # 36 months
+    with pytest.raises(Conflict):
+        listings.confirm(session, other_registrar, proposal.id)  # the second confirmation loses
+    for action in ("listing.propose", "listing.confirm"):
+        assert _events(session, action, proposal.id) == 1
+
+    assert listings.status_on(session, enterprise.id, date(2027, 3, 10)).list is None  # proposed, not yet listed
+    listed = listings.status_on(session, enterprise.id, date(2027, 6, 1))
+    assert listed.list == "black" and listed.since == date(2027, 3, 24)
+
+    clock.at = datetime(2030, 3, 25, 1, 0, tzinfo=timezone.utc)
+    assert [x.id for x in listings.expire_due(session, registrar)] == [proposal.id]
+    assert _events(session, "listing.expire", proposal.id) == 1
+    assert listings.status_on(session, enterprise.id, date(2030, 3, 26)).list is None
+    assert listings.status_on(session, enterprise.id, date(2030, 3, 24)).list == "black"
+
+
+def test_the_window_and_four_eyes(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    _file(session, reviewers[0], enterprise, 2, knockout=True)
+    proposal = listings.open_proposal(session, enterprise.id)
+    clock.advance(days=15)  # the deadline day itself is still inside the window
+    with pytest.raises(Conflict) as early:
+        listings.confirm(session, registrar, proposal.id)
+    assert "2027-03-17" in early.value.message
+    proposal.triggered_by_id = registrar.id
+    session.flush()
+    clock.advance(days=1)
+    with pytest.raises(PermissionDenied):
+        listings.confirm(session, registrar, proposal.id)
+    with pytest.raises(PermissionDenied):
+        listings.confirm(session, reviewers[0], proposal.id)
+
+
+def test_an_upheld_objection_withdraws_the_proposal(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    _file(session, reviewers[0], enterprise, 2, knockout=True)
+    proposal = listings.open_proposal(session, enterprise.id)
+    objection = listings.file_objection(session, reference=proposal.reference, contact_email=CONTACT, grounds="Mistaken identity.")
+    listings.decide_objection(session, registrar, objection.id, upheld=True, reason="Another enterprise of the same name.")
+    session.refresh(proposal)
+    assert proposal.status is ListingStatus.WITHDRAWN and "upheld" in proposal.end_reason
+    assert _events(session, "listing.withdraw", proposal.id) == 1
+    clock.advance(days=30)
+    with pytest.raises(Conflict):
+        listings.file_objection(session, reference=proposal.reference, contact_email=CONTACT, grounds="late")
+
+
+def test_red_then_black_ends_the_red_listing_when_the_black_one_starts(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    for reviewer in reviewers:
+        _file(session, reviewer, enterprise, 4)
+    red = listings.open_proposal(session, enterprise.id)
+    assert red.list_type.value == "red"
+    clock.advance(days=16)
+    listings.confirm(session, registrar, red.id)
+    clock.advance(days=100)
+    _file(session, reviewers[0], enterprise, 4, knockout=True)
+    black = listings.open_proposal(session, enterprise.id)
+    assert black.list_type.value == "black"
+    assert listings.active_listing(session, enterprise.id).id == red.id  # still red while the black one is only proposed
+    clock.advance(days=16)
+    listings.confirm(session, registrar, black.id)
+    session.refresh(red)
+    assert red.status is ListingStatus.REMOVED and black.reference in red.end_reason
+    assert session.scalar(select(func.count()).select_from(Listing).where(
+        Listing.enterprise_id == enterprise.id, Listing.status == ListingStatus.ACTIVE)) == 1
+    assert listings.status_on(session, enterprise.id, date(2027, 4, 1)).list == "red"
+    assert listings.status_on(session, enterprise.id, clock.at.date()).list == "black"
+
+
+def test_a_new_outcome_supersedes_an_open_proposal(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    _file(session, reviewers[0], enterprise, 2, knockout=True)
+    first = listings.open_proposal(session, enterprise.id)
+    _file(session, reviewers[1], enterprise, 2)
+    assert listings.open_proposal(session, enterprise.id).id == first.id  # still BLACK: the proposal stands
+    knocked = session.scalar(select(assessments.Assessment).where(assessments.Assessment.enterprise_id == enterprise.id)
+                             .order_by(assessments.Assessment.id).limit(1))
+    assessments.withdraw(session, reviewers[0], knocked.id, "filed against the wrong enterprise")
+    session.refresh(first)
+    assert first.status is ListingStatus.WITHDRAWN and listings.open_proposal(session, enterprise.id) is None
+
+
+def test_revocation_needs_a_reason(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    _file(session, reviewers[0], enterprise, 2, knockout=True)
+    proposal = listings.open_proposal(session, enterprise.id)
+    with pytest.raises(ValidationError):
+        listings.revoke(session, registrar, proposal.id, " ")
+    listings.revoke(session, registrar, proposal.id, "the knock-out evidence was falsified")
+    assert _events(session, "listing.revoke", proposal.id) == 1
+
+
+def test_months_are_calendar_months():
+    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert add_months(date(2027, 3, 24), 36) == date(2030, 3, 24)

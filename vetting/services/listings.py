@@ -1,0 +1,287 @@
+"""Listings with due process: proposal, notice, objection window, four-eyes confirmation.
+
+A stored decision whose outcome differs from the enterprise's current list creates a
+*proposed* listing and writes a notice to the enterprise into the outbox, in the same
+transaction. The objection window runs for the ruleset's ``objection_days``; an open objection
+holds the proposal. After the window a registrar who did not trigger the proposal confirms it:
+the listing becomes *active* for the ruleset's red or black months, and a red listing it
+replaces ends at that moment (an enterprise is never on both lists). Every transition is a
+listing event (the history that answers "what was the status on date X") and an audit event.
+Time comes from the session's clock (``vetting.clock``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vetting import clock
+from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from vetting.models import (
+    Account,
+    Decision,
+    Enterprise,
+    Listing,
+    ListingEvent,
+    ListingStatus,
+    ListType,
+    Notice,
+    Objection,
+    RequestStatus,
+    Role,
+    Ruleset,
+)
+from vetting.services import audit
+from vetting.services.actors import Actor, SystemActor, actor_id
+
+_LIST_FOR = {"RED": ListType.RED, "BLACK": ListType.BLACK}
+
+
+def _durations(session: Session, ruleset_id: int) -> dict:
+    ruleset = session.get(Ruleset, ruleset_id)
+    return json.loads(ruleset.document)["durations"]
+
+
+def _require_registrar(actor: Actor) -> Account | None:
+    if isinstance(actor, Account) and actor.role is not Role.REGISTRAR:
+        raise PermissionDenied("only a registrar can do this")
+    return actor if isinstance(actor, Account) else None
+
+
+def _transition(session: Session, actor: Actor, listing: Listing, to: ListingStatus, reason: str, action: str,
+                summary: dict | None = None) -> None:
+    before = listing.status if listing.id is not None else None
+    listing.status = to
+    session.add(ListingEvent(listing=listing, at=clock.now(session), from_status=before, to_status=to,
+                             actor_id=actor_id(actor), reason=reason))
+    session.flush()
+    audit.record(session, actor, action, "listing", listing.id,
+                 {"enterprise_id": listing.enterprise_id, "list": listing.list_type.value, "from": before.value if before else None,
+                  "to": to.value, "reason": reason, **(summary or {})})
+
+
+def active_listing(session: Session, enterprise_id: int) -> Listing | None:
+    return session.scalar(select(Listing).where(Listing.enterprise_id == enterprise_id, Listing.status == ListingStatus.ACTIVE))
+
+
+def open_proposal(session: Session, enterprise_id: int) -> Listing | None:
+    return session.scalar(select(Listing).where(Listing.enterprise_id == enterprise_id, Listing.status == ListingStatus.PROPOSED))
+
+
+def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing | None:
+    """Propose what ``decision`` calls for (flushes; the caller's transaction commits it).
+
+    RED or BLACK differing from the active list proposes that list; an open proposal for
+    another outcome is withdrawn first, one for the same list stays as it is. A NONE outcome
+    withdraws an open proposal; ending an active listing early is a registrar's act (repair,
+    objection, revocation), never a side effect of one new decision."""
+    target = _LIST_FOR.get(decision.outcome.value)
+    active = active_listing(session, decision.enterprise_id)
+    proposal = open_proposal(session, decision.enterprise_id)
+    if proposal is not None and (target is None or proposal.list_type is not target or (active and active.list_type is target)):
+        _transition(session, actor, proposal, ListingStatus.WITHDRAWN,
+                    f"superseded by decision {decision.id} ({decision.outcome.value})", "listing.withdraw")
+        proposal.ended_at = clock.now(session)
+        proposal.end_reason = f"superseded by decision {decision.id}"
+        proposal = None
+    if target is None or proposal is not None or (active is not None and active.list_type is target):
+        return None
+    durations = _durations(session, decision.ruleset_id)
+    document = json.loads(decision.document)
+    listing = Listing(enterprise_id=decision.enterprise_id, list_type=target, decision_id=decision.id,
+                      reference=f"L{clock.today(session):%Y}-{secrets.token_hex(4).upper()}",
+                      reason_codes=list(decision.reason_codes), grounds=document.get("grounds", ""),
+                      proposed_at=clock.now(session), triggered_by_id=actor_id(actor),
+                      objection_deadline=clock.today(session) + timedelta(days=int(durations["objection_days"])))
+    session.add(listing)
+    _transition(session, actor, listing, ListingStatus.PROPOSED, f"decision {decision.id}: {', '.join(decision.reason_codes)}",
+                "listing.propose", {"decision_id": decision.id, "reference": listing.reference})
+    _notify_proposal(session, listing, active)
+    return listing
+
+
+def _notify_proposal(session: Session, listing: Listing, replacing: Listing | None) -> Notice:
+    enterprise = session.get(Enterprise, listing.enterprise_id)
+    name = "red list (commended)" if listing.list_type is ListType.RED else "black list (deal with care)"
+    move = f"\nIt would replace the enterprise's current {replacing.list_type.value} listing.\n" if replacing else ""
+    body = (
+        f"To {enterprise.legal_name}:\n\n"
+        f"The vetting register proposes to put your enterprise on the {name}.\n{move}\n"
+        f"Reference: {listing.reference}\n"
+        f"Reason codes: {', '.join(listing.reason_codes)}\n"
+        f"Grounds: {listing.grounds}\n\n"
+        f"You may object until {listing.objection_deadline:%Y-%m-%d} (inclusive), with your grounds and evidence:\n"
+        f"POST /api/v1/objections with this reference and the contact email this notice was sent to, or the "
+        f"objection form on the website. An open objection holds the proposal until a registrar decides it.\n"
+    )
+    notice = Notice(enterprise_id=enterprise.id, listing_id=listing.id, kind="listing.proposed", to_email=enterprise.contact_email,
+                    subject=f"Proposed {listing.list_type.value} listing {listing.reference}", body=body,
+                    created_at=clock.now(session), next_attempt_at=clock.now(session))
+    session.add(notice)
+    session.flush()
+    return notice
+
+
+def file_objection(session: Session, *, reference: str, contact_email: str, grounds: str, evidence: list[dict] | None = None,
+                   contact_name: str | None = None) -> Objection:
+    """The enterprise objects to a proposed or active listing (no account: the listing's
+    reference and the contact email the notice went to). Commits."""
+    errors: dict[str, list[str]] = {}
+    if not (grounds or "").strip():
+        errors["grounds"] = ["say why the listing is wrong"]
+    listing = session.scalar(select(Listing).where(Listing.reference == (reference or "").strip().upper()))
+    enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
+    if listing is None or enterprise is None or not enterprise.contact_email or \
+            enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
+        # one answer for a wrong reference and a wrong email: neither is confirmed to a guesser
+        errors["reference"] = ["no listing with this reference was notified to this email"]
+    if errors:
+        raise ValidationError("the objection cannot be filed", errors)
+    if listing.status not in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
+        raise Conflict(f"listing {listing.reference} is {listing.status.value}; there is nothing to object to",
+                       conflicting_id=listing.id)
+    if listing.status is ListingStatus.PROPOSED and clock.today(session) > listing.objection_deadline:
+        raise Conflict(f"the objection window of {listing.reference} closed on {listing.objection_deadline:%Y-%m-%d}",
+                       conflicting_id=listing.id)
+    objection = Objection(reference=f"O{clock.today(session):%Y}-{secrets.token_hex(4).upper()}", listing_id=listing.id,
+                          contact_name=contact_name, contact_email=contact_email.strip().lower(), grounds=grounds.strip(),
+                          evidence=list(evidence or []), filed_at=clock.now(session))
+    session.add(objection)
+    session.flush()
+    audit.record(session, SystemActor("public"), "objection.file", "objection", objection.id,
+                 {"listing_id": listing.id, "reference": objection.reference})
+    session.commit()
+    return objection
+
+
+def decide_objection(session: Session, actor: Actor, objection_id: int, *, upheld: bool, reason: str) -> Objection:
+    """A registrar upholds (the proposal is withdrawn, an active listing removed) or rejects
+    an objection, with reasons. Commits."""
+    account = _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give the reasons", {"reason": ["the decision on an objection needs its reasons"]})
+    objection = session.get(Objection, objection_id, with_for_update=True)
+    if objection is None:
+        raise NotFound(f"no objection {objection_id}")
+    if objection.status is not RequestStatus.OPEN:
+        raise Conflict(f"objection {objection.reference} was already decided ({objection.status.value})", conflicting_id=objection.id)
+    objection.status = RequestStatus.UPHELD if upheld else RequestStatus.REJECTED
+    objection.decided_at = clock.now(session)
+    objection.decided_by_id = account.id if account else None
+    objection.decision_reason = reason.strip()
+    session.flush()
+    audit.record(session, actor, "objection.decide", "objection", objection.id,
+                 {"listing_id": objection.listing_id, "upheld": upheld, "reason": reason.strip()})
+    if upheld:
+        listing = session.get(Listing, objection.listing_id)
+        if listing.status in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
+            to = ListingStatus.WITHDRAWN if listing.status is ListingStatus.PROPOSED else ListingStatus.REMOVED
+            _end(session, actor, listing, to, f"objection {objection.reference} upheld: {reason.strip()}",
+                 "listing.withdraw" if to is ListingStatus.WITHDRAWN else "listing.remove")
+    session.commit()
+    return objection
+
+
+def _end(session: Session, actor: Actor, listing: Listing, to: ListingStatus, reason: str, action: str) -> None:
+    listing.ended_at = clock.now(session)
+    listing.end_reason = reason
+    listing.ended_by_id = actor.id if isinstance(actor, Account) else None
+    _transition(session, actor, listing, to, reason, action)
+
+
+def confirm(session: Session, actor: Actor, listing_id: int) -> Listing:
+    """A second registrar confirms a proposal after its objection window: it becomes active.
+    Two registrars confirming at once: one wins, the other gets 409. Commits."""
+    account = _require_registrar(actor)
+    listing = session.get(Listing, listing_id, with_for_update=True)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}")
+    if listing.status is not ListingStatus.PROPOSED:
+        raise Conflict(f"listing {listing.reference} is {listing.status.value}, not proposed", conflicting_id=listing.id)
+    if account is not None and listing.triggered_by_id == account.id:
+        raise PermissionDenied("four eyes: a registrar other than the one who triggered the proposal must confirm it")
+    today = clock.today(session)
+    if today <= listing.objection_deadline:
+        raise Conflict(f"the objection window of {listing.reference} is open until {listing.objection_deadline:%Y-%m-%d}; "
+                       f"confirm from {listing.objection_deadline + timedelta(days=1):%Y-%m-%d}", conflicting_id=listing.id)
+    pending = session.scalar(select(Objection).where(Objection.listing_id == listing.id, Objection.status == RequestStatus.OPEN))
+    if pending is not None:
+        raise Conflict(f"objection {pending.reference} is open; decide it first", conflicting_id=pending.id)
+    current = session.scalar(select(Listing).where(Listing.enterprise_id == listing.enterprise_id,
+                                                   Listing.status == ListingStatus.ACTIVE).with_for_update())
+    if current is not None:
+        _end(session, actor, current, ListingStatus.REMOVED,
+             f"superseded: listing {listing.reference} on the {listing.list_type.value} list takes effect", "listing.remove")
+    durations = _durations(session, session.get(Decision, listing.decision_id).ruleset_id)
+    months = int(durations["red_months" if listing.list_type is ListType.RED else "black_months"])
+    listing.confirmed_at = clock.now(session)
+    listing.confirmed_by_id = account.id if account else None
+    listing.effective_from = today
+    listing.expires_on = clock.add_months(today, months)
+    _transition(session, actor, listing, ListingStatus.ACTIVE, f"confirmed; effective {today:%Y-%m-%d} until {listing.expires_on:%Y-%m-%d}",
+                "listing.confirm", {"effective_from": today.isoformat(), "expires_on": listing.expires_on.isoformat()})
+    session.commit()
+    return listing
+
+
+def revoke(session: Session, actor: Actor, listing_id: int, reason: str) -> Listing:
+    """A registrar revokes a proposed or active listing (e.g. made on falsified evidence). Commits."""
+    _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give a reason", {"reason": ["a revocation needs its reason"]})
+    listing = session.get(Listing, listing_id, with_for_update=True)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}")
+    if listing.status not in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
+        raise Conflict(f"listing {listing.reference} is {listing.status.value}", conflicting_id=listing.id)
+    _end(session, actor, listing, ListingStatus.REVOKED, reason.strip(), "listing.revoke")
+    session.commit()
+    return listing
+
+
+def expire_due(session: Session, actor: Actor) -> list[Listing]:
+    """End every active listing past its ``expires_on`` (the expiry job). Commits."""
+    today = clock.today(session)
+    due = session.scalars(select(Listing).where(Listing.status == ListingStatus.ACTIVE, Listing.expires_on < today)
+                          .order_by(Listing.id).with_for_update()).all()
+    for listing in due:
+        _end(session, actor, listing, ListingStatus.EXPIRED, f"expired on {listing.expires_on:%Y-%m-%d}", "listing.expire")
+    session.commit()
+    return list(due)
+
+
+@dataclass(frozen=True)
+class StatusOn:
+    day: date
+    list: str | None  # "red", "black" or None
+    listing_id: int | None
+    since: date | None
+
+
+def status_on(session: Session, enterprise_id: int, day: date) -> StatusOn:
+    """The enterprise's list on ``day``, from the listing history: a listing counts from the
+    day it became active to the day before it left that state."""
+    rows = session.execute(
+        select(ListingEvent.listing_id, ListingEvent.at, ListingEvent.from_status, ListingEvent.to_status, Listing.list_type)
+        .join(Listing, Listing.id == ListingEvent.listing_id)
+        .where(Listing.enterprise_id == enterprise_id).order_by(ListingEvent.at, ListingEvent.id)
+    ).all()
+    started: dict[int, tuple[date, ListType]] = {}
+    found: StatusOn = StatusOn(day, None, None, None)
+    for listing_id, at, from_status, to_status, list_type in rows:
+        if to_status is ListingStatus.ACTIVE:
+            started[listing_id] = (at.date(), list_type)
+        elif from_status is ListingStatus.ACTIVE and listing_id in started:
+            begin, kind = started.pop(listing_id)
+            if begin <= day < at.date():
+                found = StatusOn(day, kind.value, listing_id, begin)
+    for listing_id, (begin, kind) in started.items():
+        if begin <= day:
+            found = StatusOn(day, kind.value, listing_id, begin)
+    return found
+
