@@ -58,6 +58,11 @@ ACCESS = {
     ("DELETE", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>"): {"reviewer_a", "registrar"},
     ("POST", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>/rotate"): {"reviewer_a", "registrar"},
     ("GET", "/api/v1/audit-events"): REGISTRAR,
+    ("GET", "/api/v1/listings"): REGISTRAR,
+    ("POST", "/api/v1/listings/<int:listing_id>/confirm"): REGISTRAR,
+    ("POST", "/api/v1/listings/<int:listing_id>/revoke"): REGISTRAR,
+    ("POST", "/api/v1/objections"): PUBLIC,
+    ("POST", "/api/v1/objections/<int:objection_id>/decide"): REGISTRAR,
     # pages (a signed session cookie instead of a bearer token)
     ("GET", "/signin"): PUBLIC,
     ("POST", "/signin"): PUBLIC,
@@ -124,7 +129,7 @@ def world(session, make_association, make_account, make_enterprise):
     prefix = people["reviewer_a"].tokens[0].prefix
     values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
               "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css",
-              "change": "disable"}
+              "change": "disable", "listing_id": 1, "objection_id": 1}
     return tokens, values, cookies
 
 

@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("vetting").setLevel(settings["VETTING_LOG_LEVEL"])
 
     database = settings.get("VETTING_DATABASE") or Database.from_config(settings)
-    app.extensions["vetting"] = AppState(database)
+    app.extensions["vetting"] = AppState(database, settings.get("VETTING_CLOCK"))
     app.teardown_appcontext(close_request_session)
 
     from vetting import health

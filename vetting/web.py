@@ -13,8 +13,9 @@ from vetting.db import Database
 class AppState:
     """What the application factory builds once per app: the database and cached facts."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Any = None) -> None:
         self.database = database
+        self.clock = clock  # None: the system clock (see vetting.clock); tests inject a FixedClock
         self._head: str | None = None
 
     @property
@@ -50,6 +51,8 @@ def request_session() -> Session:
 
     if "db_session" not in g:
         g.db_session = state().database.session()
+        if state().clock is not None:
+            g.db_session.info["clock"] = state().clock
         if has_request_context() and request.method in WRITE_METHODS:
             begin_for_write(g.db_session)
     return g.db_session

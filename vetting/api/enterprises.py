@@ -70,9 +70,21 @@ class Enterprises(MethodView):
 
 
 
+class StatusSchema(Schema):
+    on = fields.Date(attribute="day", metadata={"description": "the date the status is for (today, or as_of)"})
+    list = fields.String(allow_none=True, metadata={"description": "red, black, or null when on neither list"})
+    listing_id = fields.Integer(allow_none=True)
+    since = fields.Date(allow_none=True)
+
+
 class EnterpriseDetail(EnterpriseOut):
     decision = fields.Nested(DecisionSummarySchema, allow_none=True, metadata={"description": "the latest decision"})
     grounds = fields.String(allow_none=True)
+    status = fields.Nested(StatusSchema, metadata={"description": "the list the enterprise is on, from the listing history"})
+
+
+class StatusQuery(StrictSchema):
+    as_of = fields.Date(metadata={"description": "answer for this past date (YYYY-MM-DD)"})
 
 
 class MergeIn(StrictSchema):
@@ -82,20 +94,25 @@ class MergeIn(StrictSchema):
 
 @blp.route("/<int:enterprise_id>")
 class EnterpriseView(MethodView):
+    @blp.arguments(StatusQuery, location="query")
     @blp.response(200, EnterpriseDetail)
     @blp.alt_response(308, description="the id was merged into another enterprise; follow Location")
     @blp.alt_response(404, schema=ApiErrorSchema)
-    def get(self, enterprise_id: int):  # noqa: ANN201
-        """An enterprise with its names, identifiers, projects and latest decision."""
+    def get(self, args, enterprise_id: int):  # noqa: ANN001, ANN201
+        """An enterprise with its names, identifiers, projects, latest decision and the list it
+        is on (today, or on the ``as_of`` date)."""
         import json
 
+        from vetting import clock
         from vetting.services.evaluation import latest_decision
+        from vetting.services.listings import status_on
 
         session = request_session()
         enterprise, merged = service.resolve(session, enterprise_id)
         if merged:
-            return redirect(url_for("enterprises.EnterpriseView", enterprise_id=enterprise.id), code=308)
+            return redirect(url_for("enterprises.EnterpriseView", enterprise_id=enterprise.id, **request.args), code=308)
         decision = latest_decision(session, enterprise.id)
+        enterprise.status = status_on(session, enterprise.id, args.get("as_of") or clock.today(session))
         enterprise.decision = decision
         enterprise.grounds = json.loads(decision.document)["grounds"] if decision else None
         return enterprise

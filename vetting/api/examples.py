@@ -54,6 +54,16 @@ _NEW_TOKEN = {"token": "vt_3fa9c2d1_Qm9vayBvZiBleGFtcGxlcyBvbmx5LCBub3QgYSByZWFs
 _REASON = {"reason": "accreditation review found no independent reviewers"}
 _MEMBERSHIP = {"association": "SILK", "enterprise_id": 17, "since": "2025-03-01", "ended_on": None}
 
+_LISTING = {
+    "id": 88, "reference": "L2026-7F3A91C2", "enterprise_id": 17, "list": "black", "status": "proposed", "decision_id": 2051,
+    "reason_codes": ["KNOCKOUT", "FORCED_EVICTION"], "grounds": "A knock-out was confirmed with evidence. Confirmed: Forced eviction without compensation.",
+    "proposed_at": _AT, "objection_deadline": "2026-12-09", "confirmed_at": None, "effective_from": None, "expires_on": None,
+    "ended_at": None, "end_reason": None,
+}
+_OBJECTION = {"id": 5, "reference": "O2026-2B81D0AA", "listing_id": 88, "status": "open", "filed_at": _AT, "decided_at": None,
+              "decision_reason": None}
+_STATUS = {"on": "2026-11-24", "list": None, "listing_id": None, "since": None}
+
 #: (method, OpenAPI path) -> {"request": body, "response": body of the success response}
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/rulesets/active"): {"response": dict(_RULESET, version="2026.1", status="active", activated_at=_AT,
@@ -84,7 +94,25 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
             {"id": 21, "legal_name": "Example Bridge Engineering Group Co Ltd", "chinese_name": None, "similarity": 0.97}]},
     },
     ("get", "/api/v1/enterprises/{enterprise_id}"): {"response": dict(
-        _ENTERPRISE, decision=_DECISION, grounds="Too few independent counted assessments to decide.")},
+        _ENTERPRISE, decision=_DECISION, grounds="Too few independent counted assessments to decide.", status=_STATUS)},
+    ("get", "/api/v1/listings"): {"response": [_LISTING]},
+    ("post", "/api/v1/listings/{listing_id}/confirm"): {"response": dict(
+        _LISTING, status="active", confirmed_at="2026-12-10T08:00:00+00:00", effective_from="2026-12-10", expires_on="2029-12-10")},
+    ("post", "/api/v1/listings/{listing_id}/revoke"): {
+        "request": {"reason": "the knock-out evidence was found to be falsified"},
+        "response": dict(_LISTING, status="revoked", ended_at=_AT, end_reason="the knock-out evidence was found to be falsified"),
+    },
+    ("post", "/api/v1/objections"): {
+        "request": {"reference": "L2026-7F3A91C2", "contact_email": "compliance@bridge.example", "contact_name": "Wang Fang",
+                    "grounds": "The eviction was carried out by the municipality before we took over the site.",
+                    "evidence": [{"kind": "document", "reference": "Handover protocol of 2024-05-02, signed by the municipality"}]},
+        "response": _OBJECTION,
+    },
+    ("post", "/api/v1/objections/{objection_id}/decide"): {
+        "request": {"upheld": False, "reason": "The court record of 2025 names the enterprise as the evicting party."},
+        "response": dict(_OBJECTION, status="rejected", decided_at=_AT,
+                         decision_reason="The court record of 2025 names the enterprise as the evicting party."),
+    },
     ("post", "/api/v1/enterprises/{enterprise_id}/merge"): {
         "request": {"into": 17, "reason": "registered twice under the English and the pinyin name"},
         "response": _ENTERPRISE,

@@ -1,0 +1,68 @@
+"""The listing lifecycle over the API, with the application's clock moved by the test."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from vetting.clock import FixedClock
+from vetting.services.accounts import issue_token
+from vetting.services.actors import SystemActor
+
+CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
+EV = [{"kind": "document", "reference": "inspection report"}]
+
+
+@pytest.fixture()
+def clock(app, session):
+    fixed = FixedClock(datetime(2027, 5, 3, 8, 0, tzinfo=timezone.utc))
+    app.extensions["vetting"].clock = fixed
+    session.info["clock"] = fixed
+    yield fixed
+    app.extensions["vetting"].clock = None
+    session.info.pop("clock", None)
+
+
+def _auth(session, account):
+    return {"Authorization": f"Bearer {issue_token(session, SystemActor('test'), account)}"}
+
+
+def test_proposal_objection_confirmation_and_status_as_of(client, session, clock, make_account, make_enterprise):
+    enterprise = make_enterprise(contact_email="legal@quay.example")
+    reviewer = _auth(session, make_account("reviewer"))
+    registrar = _auth(session, make_account("registrar"))
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
+    filed = client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    assert filed.status_code == 201 and filed.get_json()["decision"]["outcome"] == "BLACK"
+
+    queue = client.get("/api/v1/listings?status=proposed", headers=registrar).get_json()
+    listing = next(x for x in queue if x["enterprise_id"] == enterprise.id)
+    assert listing["list"] == "black" and listing["objection_deadline"] == "2027-05-18"
+
+    wrong = client.post("/api/v1/objections", json={"reference": listing["reference"], "contact_email": "x@y.example",
+                                                    "grounds": "not us"})
+    assert wrong.status_code == 422 and "reference" in wrong.get_json()["errors"]
+    objection = client.post("/api/v1/objections", json={"reference": listing["reference"], "contact_email": "legal@quay.example",
+                                                        "grounds": "We were delisted in 2026.", "evidence": EV})
+    assert objection.status_code == 201
+    clock.advance(days=16)
+    held = client.post(f"/api/v1/listings/{listing['id']}/confirm", headers=registrar)
+    assert held.status_code == 409 and held.get_json()["conflicting_id"] == objection.get_json()["id"]
+    decided = client.post(f"/api/v1/objections/{objection.get_json()['id']}/decide",
+                          json={"upheld": False, "reason": "The sanctions list of 2027-04 still names it."}, headers=registrar)
+    assert decided.status_code == 200 and decided.get_json()["status"] == "rejected"
+    confirmed = client.post(f"/api/v1/listings/{listing['id']}/confirm", headers=registrar)
+    assert confirmed.status_code == 200
+    assert confirmed.get_json()["effective_from"] == "2027-05-19" and confirmed.get_json()["expires_on"] == "2030-05-19"
+    again = client.post(f"/api/v1/listings/{listing['id']}/confirm", headers=registrar)
+    assert again.status_code == 409
+
+    now = client.get(f"/api/v1/enterprises/{enterprise.id}").get_json()["status"]
+    assert now == {"on": "2027-05-19", "list": "black", "listing_id": listing["id"], "since": "2027-05-19"}
+    before = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=2027-05-10").get_json()["status"]
+    assert before["list"] is None
+    bad = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=10-05-2027")
+    assert bad.status_code == 422 and "as_of" in str(bad.get_json())

@@ -1,0 +1,136 @@
+"""Listings and objections: the registrar's queue and actions, and the public objection."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.schemas import ApiErrorSchema, StrictSchema
+from vetting.models import Listing, ListingStatus, Role
+from vetting.services import listings as service
+from vetting.web import request_session
+
+blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Listings and their due process (registrars)")
+objections_blp = Blueprint("objections", __name__, url_prefix="/api/v1/objections", description="Objections to listings")
+
+
+class ListingSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    enterprise_id = fields.Integer()
+    list = fields.Function(lambda x: x.list_type.value)
+    status = fields.Function(lambda x: x.status.value)
+    decision_id = fields.Integer()
+    reason_codes = fields.List(fields.String())
+    grounds = fields.String()
+    proposed_at = fields.DateTime()
+    objection_deadline = fields.Date(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    effective_from = fields.Date(allow_none=True)
+    expires_on = fields.Date(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class ListingQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in ListingStatus]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ReasonInput(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class EvidenceItem(StrictSchema):
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ObjectionInput(StrictSchema):
+    reference = fields.String(required=True, metadata={"description": "the listing reference quoted in the notice"})
+    contact_email = fields.String(required=True, metadata={"description": "the address the notice was sent to"})
+    contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
+    grounds = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    evidence = fields.List(fields.Nested(EvidenceItem), load_default=list)
+
+
+class ObjectionSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    listing_id = fields.Integer()
+    status = fields.Function(lambda o: o.status.value)
+    filed_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+
+
+class DecideInput(StrictSchema):
+    upheld = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+@blp.route("")
+class Listings(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(ListingQuery, location="query")
+    @blp.response(200, ListingSchema(many=True))
+    def get(self, args):  # noqa: ANN001, ANN201
+        """Listings, newest first; ``status=proposed`` is the queue waiting for confirmation."""
+        query = select(Listing).order_by(Listing.id.desc())
+        if "status" in args:
+            query = query.where(Listing.status == ListingStatus(args["status"]))
+        return request_session().scalars(query.limit(args["limit"]).offset(args["offset"])).all()
+
+
+@blp.route("/<int:listing_id>/confirm")
+class Confirm(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.response(200, ListingSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not proposed, window still open, or an objection is open")
+    @blp.alt_response(403, schema=ApiErrorSchema, description="four eyes: you triggered this proposal")
+    def post(self, listing_id: int):  # noqa: ANN201
+        """Confirm a proposal after its objection window; it becomes active."""
+        return service.confirm(request_session(), current_account(), listing_id)
+
+
+@blp.route("/<int:listing_id>/revoke")
+class Revoke(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(ReasonInput)
+    @blp.response(200, ListingSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema)
+    def post(self, args, listing_id: int):  # noqa: ANN001, ANN201
+        """Revoke a proposed or active listing, with the reason."""
+        return service.revoke(request_session(), current_account(), listing_id, args["reason"])
+
+
+@objections_blp.route("")
+class Objections(MethodView):
+    @objections_blp.arguments(ObjectionInput)
+    @objections_blp.response(201, ObjectionSchema)
+    @objections_blp.alt_response(422, schema=ApiErrorSchema, description="unknown reference or email, missing grounds")
+    @objections_blp.alt_response(409, schema=ApiErrorSchema, description="the window has closed or the listing has ended")
+    def post(self, args):  # noqa: ANN001, ANN201
+        """Object to a proposed or active listing (no account: the reference and the contact
+        email of the notice). An open objection holds the proposal."""
+        return service.file_objection(request_session(), **args)
+
+
+@objections_blp.route("/<int:objection_id>/decide")
+class Decide(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @objections_blp.doc(security=BEARER)
+    @objections_blp.arguments(DecideInput)
+    @objections_blp.response(200, ObjectionSchema)
+    @objections_blp.alt_response(409, schema=ApiErrorSchema, description="already decided")
+    def post(self, args, objection_id: int):  # noqa: ANN001, ANN201
+        """Uphold (the proposal is withdrawn, an active listing removed) or reject an objection."""
+        return service.decide_objection(request_session(), current_account(), objection_id, upheld=args["upheld"],
+                                        reason=args["reason"])
