@@ -525,5 +525,21 @@ def audit_verify(ctx: Context) -> None:
     sys.exit(1)
 
 
+@main.group()
+def jobs() -> None:
+    """Periodic work (expiry of listings, delivery of notices)."""
+
+
+@jobs.command("run")
+@pass_ctx
+def jobs_run(ctx: Context) -> None:
+    """Run every periodic job once (for cron or a systemd timer)."""
+    from vetting.jobs import run_due
+
+    report = run_due(ctx.database, ctx.app.config)
+    for name, outcome in report.ran.items():
+        click.echo(f"{name}: {outcome}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

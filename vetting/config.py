@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_DB_TIMEOUT", "5", "Seconds to wait for a database connection or lock before failing fast."),
     Setting("VETTING_LOG_LEVEL", "INFO", "Python logging level."),
     Setting("VETTING_SECURE_COOKIES", "false", "Send the sign-in cookie over HTTPS only; set true behind TLS."),
+    Setting("VETTING_SMTP_URL", "unset (notices wait in the outbox)",
+            "Where `vetting jobs run` delivers notices: smtp://[user:password@]host[:port][?starttls=true&from=address]."),
 )
 
 
