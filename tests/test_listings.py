@@ -169,3 +169,49 @@ def test_months_are_calendar_months():
     assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
     assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
     assert add_months(date(2027, 3, 24), 36) == date(2030, 3, 24)
+
+
+def _black_listed(session, clock, world, code="FORCED_EVICTION"):
+    enterprise, reviewers, (registrar, _other) = world
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+            "knockouts": [{"code": code, "status": "confirmed", "evidence": EV}]}
+    assessments.file_and_submit(session, reviewers[0], body)
+    proposal = listings.open_proposal(session, enterprise.id)
+    clock.advance(days=16)
+    return listings.confirm(session, registrar, proposal.id)
+
+
+def test_repair_refused_before_the_minimum_period_then_granted(session, clock, world):
+    enterprise, _reviewers, (registrar, _other) = world
+    listing = _black_listed(session, clock, world)
+    assert listing.effective_from == date(2027, 3, 17)
+    with pytest.raises(Conflict) as early:
+        listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="Families compensated.")
+    assert early.value.details["earliest"] == "2028-03-17" and "2028-03-17" in early.value.message
+    clock.at = datetime(2028, 3, 17, 9, 0, tzinfo=timezone.utc)
+    first = listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="Families compensated.",
+                                 evidence=EV)
+    with pytest.raises(Conflict):  # one open request at a time
+        listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="again")
+    listings.decide_repair(session, registrar, first.id, granted=False, reason="Compensation not yet paid to all households.")
+    clock.advance(days=30)
+    with pytest.raises(Conflict) as limited:  # one per 12 months
+        listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="All paid now.")
+    assert limited.value.details["earliest"] == "2029-03-18"
+    clock.at = datetime(2029, 3, 18, 9, 0, tzinfo=timezone.utc)
+    second = listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="All paid now.", evidence=EV)
+    listings.decide_repair(session, registrar, second.id, granted=True, reason="Independent monitor confirms full compensation.")
+    session.refresh(listing)
+    assert listing.status is ListingStatus.REMOVED and second.reference in listing.end_reason
+    assert _events(session, "listing.remove", listing.id) == 1
+    assert listings.status_on(session, enterprise.id, date(2029, 3, 17)).list == "black"
+    assert listings.status_on(session, enterprise.id, date(2029, 3, 19)).list is None
+
+
+def test_a_non_repairable_knockout_cannot_be_repaired(session, clock, world):
+    listing = _black_listed(session, clock, world, code="FORCED_LABOUR")
+    clock.advance(days=800)
+    with pytest.raises(Conflict) as refused:
+        listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="Policy adopted.")
+    assert "non-repairable" in refused.value.message and "FORCED_LABOUR" in refused.value.message

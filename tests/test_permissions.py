@@ -63,6 +63,8 @@ ACCESS = {
     ("POST", "/api/v1/listings/<int:listing_id>/revoke"): REGISTRAR,
     ("POST", "/api/v1/objections"): PUBLIC,
     ("POST", "/api/v1/objections/<int:objection_id>/decide"): REGISTRAR,
+    ("POST", "/api/v1/repair-requests"): PUBLIC,
+    ("POST", "/api/v1/repair-requests/<int:request_id>/decide"): REGISTRAR,
     # pages (a signed session cookie instead of a bearer token)
     ("GET", "/signin"): PUBLIC,
     ("POST", "/signin"): PUBLIC,
@@ -129,7 +131,7 @@ def world(session, make_association, make_account, make_enterprise):
     prefix = people["reviewer_a"].tokens[0].prefix
     values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
               "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css",
-              "change": "disable", "listing_id": 1, "objection_id": 1}
+              "change": "disable", "listing_id": 1, "objection_id": 1, "request_id": 1}
     return tokens, values, cookies
 
 

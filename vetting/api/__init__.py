@@ -36,6 +36,7 @@ def init_api(app: Flask) -> Api:
     for module in (rulesets, decisions, enterprises, assessments, admin, listings):
         api.register_blueprint(module.blp)
     api.register_blueprint(listings.objections_blp)
+    api.register_blueprint(listings.repairs_blp)
     from vetting.api.idempotency import init_idempotency
 
     init_idempotency(app)

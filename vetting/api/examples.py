@@ -108,6 +108,18 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                     "evidence": [{"kind": "document", "reference": "Handover protocol of 2024-05-02, signed by the municipality"}]},
         "response": _OBJECTION,
     },
+    ("post", "/api/v1/repair-requests"): {
+        "request": {"reference": "L2026-7F3A91C2", "contact_email": "compliance@bridge.example",
+                    "remediation": "Every displaced household compensated under a plan agreed with the county; grievance office open.",
+                    "evidence": [{"kind": "audit_report", "reference": "Independent monitor's report, 2027-11"}]},
+        "response": {"id": 3, "reference": "R2027-5C0E11B9", "listing_id": 88, "status": "open", "filed_at": _AT,
+                     "decided_at": None, "decision_reason": None},
+    },
+    ("post", "/api/v1/repair-requests/{request_id}/decide"): {
+        "request": {"granted": True, "reason": "The independent monitor confirms full compensation."},
+        "response": {"id": 3, "reference": "R2027-5C0E11B9", "listing_id": 88, "status": "granted", "filed_at": _AT,
+                     "decided_at": _AT, "decision_reason": "The independent monitor confirms full compensation."},
+    },
     ("post", "/api/v1/objections/{objection_id}/decide"): {
         "request": {"upheld": False, "reason": "The court record of 2025 names the enterprise as the evicting party."},
         "response": dict(_OBJECTION, status="rejected", decided_at=_AT,

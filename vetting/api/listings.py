@@ -15,6 +15,8 @@ from vetting.web import request_session
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Listings and their due process (registrars)")
 objections_blp = Blueprint("objections", __name__, url_prefix="/api/v1/objections", description="Objections to listings")
+repairs_blp = Blueprint("repairs", __name__, url_prefix="/api/v1/repair-requests",
+                        description="Repair requests: a black-listed enterprise applies for removal after remediation")
 
 
 class ListingSchema(Schema):
@@ -134,3 +136,51 @@ class Decide(MethodView):
         """Uphold (the proposal is withdrawn, an active listing removed) or reject an objection."""
         return service.decide_objection(request_session(), current_account(), objection_id, upheld=args["upheld"],
                                         reason=args["reason"])
+
+
+class RepairInput(StrictSchema):
+    reference = fields.String(required=True, metadata={"description": "the black listing's reference"})
+    contact_email = fields.String(required=True, metadata={"description": "the address the listing's notice was sent to"})
+    contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
+    remediation = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    evidence = fields.List(fields.Nested(EvidenceItem), load_default=list)
+
+
+class RepairSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    listing_id = fields.Integer()
+    status = fields.Function(lambda r: r.status.value)
+    filed_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+
+
+class RepairDecideInput(StrictSchema):
+    granted = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+@repairs_blp.route("")
+class Repairs(MethodView):
+    @repairs_blp.arguments(RepairInput)
+    @repairs_blp.response(201, RepairSchema)
+    @repairs_blp.alt_response(422, schema=ApiErrorSchema, description="unknown reference or email, missing remediation")
+    @repairs_blp.alt_response(409, schema=ApiErrorSchema,
+                              description="too early or beyond the ruleset's limits ('earliest' names the first date allowed), "
+                                          "non-repairable, or not an active black listing")
+    def post(self, args):  # noqa: ANN001, ANN201
+        """Apply for removal from the black list after remediation."""
+        return service.file_repair(request_session(), **args)
+
+
+@repairs_blp.route("/<int:request_id>/decide")
+class DecideRepair(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @repairs_blp.doc(security=BEARER)
+    @repairs_blp.arguments(RepairDecideInput)
+    @repairs_blp.response(200, RepairSchema)
+    @repairs_blp.alt_response(409, schema=ApiErrorSchema, description="already decided")
+    def post(self, args, request_id: int):  # noqa: ANN001, ANN201
+        """Grant (the listing is removed) or refuse a repair request, with reasons."""
+        return service.decide_repair(request_session(), current_account(), request_id, granted=args["granted"], reason=args["reason"])

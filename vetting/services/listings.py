@@ -32,6 +32,7 @@ from vetting.models import (
     ListType,
     Notice,
     Objection,
+    RepairRequest,
     RequestStatus,
     Role,
     Ruleset,
@@ -285,3 +286,79 @@ def status_on(session: Session, enterprise_id: int, day: date) -> StatusOn:
             found = StatusOn(day, kind.value, listing_id, begin)
     return found
 
+
+
+def file_repair(session: Session, *, reference: str, contact_email: str, remediation: str, evidence: list[dict] | None = None,
+                contact_name: str | None = None) -> RepairRequest:
+    """A black-listed enterprise applies for removal after remediation (no account: the
+    listing's reference and its contact email). Refused, with the earliest date it may apply,
+    before the ruleset's minimum period or beyond its limits; refused outright when a
+    knock-out the ruleset marks non-repairable grounds the listing. Commits."""
+    errors: dict[str, list[str]] = {}
+    if not (remediation or "").strip():
+        errors["remediation"] = ["describe what was remedied"]
+    listing = session.scalar(select(Listing).where(Listing.reference == (reference or "").strip().upper()))
+    enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
+    if listing is None or enterprise is None or not enterprise.contact_email or \
+            enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
+        errors["reference"] = ["no listing with this reference was notified to this email"]
+    if errors:
+        raise ValidationError("the repair request cannot be filed", errors)
+    if listing.status is not ListingStatus.ACTIVE or listing.list_type is not ListType.BLACK:
+        raise Conflict(f"listing {listing.reference} is not an active black listing", conflicting_id=listing.id)
+    decision = session.get(Decision, listing.decision_id)
+    document = json.loads(session.get(Ruleset, decision.ruleset_id).document)
+    durations = document["durations"]
+    fixed = sorted(k["code"] for k in document["knockouts"] if not k.get("repairable", True) and k["code"] in listing.reason_codes)
+    if fixed:
+        raise Conflict(f"listing {listing.reference} rests on knock-outs the ruleset marks non-repairable ({', '.join(fixed)}); "
+                       f"it runs until {listing.expires_on:%Y-%m-%d}", conflicting_id=listing.id)
+    open_request = session.scalar(select(RepairRequest).where(RepairRequest.listing_id == listing.id,
+                                                              RepairRequest.status == RequestStatus.OPEN))
+    if open_request is not None:
+        raise Conflict(f"repair request {open_request.reference} is still open", conflicting_id=open_request.id)
+    today = clock.today(session)
+    earliest = clock.add_months(listing.effective_from, int(durations["repair_min_months"]))
+    earlier = sorted(r.filed_at.date() for r in session.scalars(
+        select(RepairRequest).join(Listing, Listing.id == RepairRequest.listing_id).where(Listing.enterprise_id == listing.enterprise_id)))
+    for months, limit in ((12, int(durations["repair_max_per_12_months"])), (60, int(durations["repair_max_per_60_months"]))):
+        recent = [d for d in earlier if d > clock.add_months(today, -months)]
+        if len(recent) >= limit:
+            earliest = max(earliest, clock.add_months(recent[-limit], months) + timedelta(days=1))
+    if today < earliest:
+        raise Conflict(f"a repair request for {listing.reference} can be filed from {earliest:%Y-%m-%d}", conflicting_id=listing.id,
+                       earliest=earliest.isoformat())
+    request = RepairRequest(reference=f"R{today:%Y}-{secrets.token_hex(4).upper()}", listing_id=listing.id, contact_name=contact_name,
+                            contact_email=contact_email.strip().lower(), remediation=remediation.strip(),
+                            evidence=list(evidence or []), filed_at=clock.now(session))
+    session.add(request)
+    session.flush()
+    audit.record(session, SystemActor("public"), "repair.file", "repair_request", request.id,
+                 {"listing_id": listing.id, "reference": request.reference})
+    session.commit()
+    return request
+
+
+def decide_repair(session: Session, actor: Actor, request_id: int, *, granted: bool, reason: str) -> RepairRequest:
+    """A registrar grants (the listing is removed, with the reason) or refuses a repair request. Commits."""
+    account = _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give the reasons", {"reason": ["the decision on a repair request needs its reasons"]})
+    request = session.get(RepairRequest, request_id, with_for_update=True)
+    if request is None:
+        raise NotFound(f"no repair request {request_id}")
+    if request.status is not RequestStatus.OPEN:
+        raise Conflict(f"repair request {request.reference} was already decided ({request.status.value})", conflicting_id=request.id)
+    request.status = RequestStatus.GRANTED if granted else RequestStatus.REFUSED
+    request.decided_at = clock.now(session)
+    request.decided_by_id = account.id if account else None
+    request.decision_reason = reason.strip()
+    session.flush()
+    audit.record(session, actor, "repair.decide", "repair_request", request.id,
+                 {"listing_id": request.listing_id, "granted": granted, "reason": reason.strip()})
+    if granted:
+        listing = session.get(Listing, request.listing_id, with_for_update=True)
+        if listing.status is ListingStatus.ACTIVE:
+            _end(session, actor, listing, ListingStatus.REMOVED, f"repair {request.reference} granted: {reason.strip()}", "listing.remove")
+    session.commit()
+    return request
