@@ -215,3 +215,24 @@ def test_a_non_repairable_knockout_cannot_be_repaired(session, clock, world):
     with pytest.raises(Conflict) as refused:
         listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="Policy adopted.")
     assert "non-repairable" in refused.value.message and "FORCED_LABOUR" in refused.value.message
+
+
+def test_expiry_re_evaluates_an_enterprise_assessed_during_the_term(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    listing = _black_listed(session, clock, world)
+    clock.advance(days=400)
+    _file(session, reviewers[1], enterprise, 2)  # still BLACK by the knock-out: no new proposal while listed
+    assert listings.open_proposal(session, enterprise.id) is None
+    clock.at = datetime(2030, 3, 18, 9, 0, tzinfo=timezone.utc)
+    assert [x.id for x in listings.expire_due(session, registrar)] == [listing.id]
+    again = listings.open_proposal(session, enterprise.id)
+    assert again is not None and again.list_type.value == "black" and again.id != listing.id
+
+
+def test_expiry_without_fresh_assessments_just_ends_the_listing(session, clock, world):
+    enterprise, _reviewers, (registrar, _other) = world
+    listing = _black_listed(session, clock, world)
+    clock.at = datetime(2030, 3, 18, 9, 0, tzinfo=timezone.utc)
+    listings.expire_due(session, registrar)
+    session.refresh(listing)
+    assert listing.status is ListingStatus.EXPIRED and listings.open_proposal(session, enterprise.id) is None

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from vetting import clock
 from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from vetting.models import Account, Assessment, AssessmentStatus, Decision, Role
-from vetting.models.types import utcnow
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.evaluation import evaluate_enterprise
@@ -45,7 +45,7 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> tuple[Assessme
     ruleset = session.get(Ruleset, assessment.ruleset_id)
     parse(stored_payload(assessment), _json.loads(ruleset.document), complete=True)
     assessment.status = AssessmentStatus.SUBMITTED
-    assessment.submitted_at = utcnow()
+    assessment.submitted_at = clock.now(session)
     session.flush()
     audit.record(session, actor, "assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})
     decision = evaluate_enterprise(session, actor, assessment.enterprise_id, trigger=f"assessment.submit:{assessment.id}")
@@ -64,7 +64,7 @@ def withdraw(session: Session, actor: Actor, assessment_id: int, reason: str) ->
         raise Conflict(f"assessment {assessment_id} is {assessment.status.value}; only a submitted one can be withdrawn",
                        conflicting_id=assessment_id)
     assessment.status = AssessmentStatus.WITHDRAWN
-    assessment.withdrawn_at = utcnow()
+    assessment.withdrawn_at = clock.now(session)
     assessment.withdraw_reason = reason.strip()
     session.flush()
     audit.record(session, actor, "assessment.withdraw", "assessment", assessment.id,
@@ -164,7 +164,7 @@ def file_and_submit(session: Session, actor: Actor, payload: dict) -> tuple[Asse
     ruleset = active_ruleset(session)
     data = parse(payload, _json.loads(ruleset.document), complete=True)
     assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
-                            status=AssessmentStatus.SUBMITTED, submitted_at=utcnow())
+                            status=AssessmentStatus.SUBMITTED, submitted_at=clock.now(session))
     with session.no_autoflush:
         _apply(session, assessment, data)
     session.add(assessment)
@@ -200,7 +200,7 @@ def update_draft(session: Session, actor: Actor, assessment_id: int, payload: di
     ruleset = session.get(Ruleset, assessment.ruleset_id)
     data = parse(payload, _json.loads(ruleset.document), complete=False, partial=True)
     _apply(session, assessment, {k: v for k, v in data.items() if k in payload})
-    assessment.updated_at = utcnow()
+    assessment.updated_at = clock.now(session)
     session.flush()
     audit.record(session, actor, "assessment.update", "assessment", assessment.id, {"fields": sorted(payload)})
     session.commit()
@@ -252,7 +252,7 @@ def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> 
     data = parse(payload, _json.loads(ruleset.document), complete=True)
     new = Assessment(association_id=old.association_id, reviewer_id=actor.id if isinstance(actor, Account) else old.reviewer_id,
                      ruleset_id=ruleset.id, status=AssessmentStatus.SUBMITTED, supersedes_id=old.id,
-                     project_id=old.project_id, submitted_at=utcnow())
+                     project_id=old.project_id, submitted_at=clock.now(session))
     with session.no_autoflush:
         _apply(session, new, data)
     old.status = AssessmentStatus.SUPERSEDED

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from vetting import clock
 from vetting.errors import DomainError, ValidationError
 from vetting.models import (
     Account,
@@ -35,7 +36,6 @@ from vetting.models import (
     Project,
     Role,
 )
-from vetting.models.types import utcnow
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
@@ -115,7 +115,7 @@ def _insert_chunk(session: Session, ruleset_id: int,
                   pending: list[tuple[dict[str, Any], str | None, str, Account, dict[str, Any]]]) -> list[int]:
     """Store a chunk of parsed, checked records as submitted assessments with set-based
     inserts (one statement per table); returns the new ids in record order."""
-    now = utcnow()
+    now = clock.now(session)
     rows = [{"enterprise_id": data["enterprise_id"], "project_id": data.get("project_id"), "association_id": reviewer.association_id,
              "reviewer_id": reviewer.id, "ruleset_id": ruleset_id, "status": AssessmentStatus.SUBMITTED,
              "conflict_declared": data["conflict"]["declared"], "conflict_note": data["conflict"].get("note"),
@@ -205,7 +205,7 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             item["assessment_id"] = assessment_id
             if key:
                 keys.append({"account_id": reviewer.id, "key": key, "method": "IMPORT", "path": IMPORT_PATH, "request_sha256": digest,
-                             "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "created_at": utcnow()})
+                             "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "created_at": clock.now(session)})
             events.append(("assessment.submit", "assessment", assessment_id, {"enterprise_id": data["enterprise_id"], "via": "import"}))
         if keys:
             session.execute(insert(IdempotencyKey), keys)

@@ -246,12 +246,23 @@ def revoke(session: Session, actor: Actor, listing_id: int, reason: str) -> List
 
 
 def expire_due(session: Session, actor: Actor) -> list[Listing]:
-    """End every active listing past its ``expires_on`` (the expiry job). Commits."""
+    """End every active listing past its ``expires_on`` (the expiry job); an enterprise assessed
+    again during the term is re-evaluated at once, so what the new assessments say is proposed
+    rather than the listing silently lapsing. Commits."""
     today = clock.today(session)
     due = session.scalars(select(Listing).where(Listing.status == ListingStatus.ACTIVE, Listing.expires_on < today)
                           .order_by(Listing.id).with_for_update()).all()
+    from vetting.models import Assessment, AssessmentStatus
+    from vetting.services.evaluation import evaluate_enterprise
+
     for listing in due:
         _end(session, actor, listing, ListingStatus.EXPIRED, f"expired on {listing.expires_on:%Y-%m-%d}", "listing.expire")
+        fresh = session.scalar(select(Assessment.id).where(
+            Assessment.enterprise_id == listing.enterprise_id, Assessment.status == AssessmentStatus.SUBMITTED,
+            Assessment.submitted_at > (listing.confirmed_at or listing.proposed_at)).limit(1))
+        if fresh is not None:
+            # assessments filed during the term decide what comes next (possibly a new proposal)
+            evaluate_enterprise(session, actor, listing.enterprise_id, trigger=f"listing.expire:{listing.id}")
     session.commit()
     return list(due)
 
