@@ -110,3 +110,66 @@ def _walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
     finally:
         _stop(proc, log)
     _audit_verifies(tmp_path, env)
+
+
+def test_registrar_queue_public_objection_and_decision(tmp_path, browser):
+    if os.environ.get(TEST_URL_ENV):
+        with scratch_database(tmp_path, "registry") as url:
+            _registry_walk(tmp_path, {"VETTING_DATABASE_URL": url, "VETTING_DEMO": "true"}, browser)
+    else:
+        _registry_walk(tmp_path, {}, browser)
+
+
+def _account(instance: Path, role: str) -> tuple[str, str]:
+    for line in (instance / "demo-credentials.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and line.split("\t")[1] == role:
+            email, _role, password, _token = line.split("\t")
+            return email, password
+    raise AssertionError(f"no {role} in the demo credentials")
+
+
+def _registry_walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
+    from sqlalchemy import create_engine, text
+
+    proc, base, log = _serve(tmp_path, env, [])
+    try:
+        url = env.get("VETTING_DATABASE_URL") or f"sqlite:///{tmp_path / 'instance' / 'vetting.sqlite3'}"
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            reference, email = conn.execute(text(
+                "SELECT l.reference, e.contact_email FROM listings l JOIN enterprises e ON e.id = l.enterprise_id "
+                "WHERE l.status = 'proposed' AND l.list_type = 'black' ORDER BY l.id LIMIT 1")).one()
+        engine.dispose()
+
+        page = browser.new_page(viewport={"width": 375, "height": 800})  # a phone
+        page.goto(base + "/objections/new?reference=" + reference)
+        page.fill("#contact_email", "wrong@example.org")
+        page.fill("#grounds", "The site in question belongs to a joint venture we left in 2025.")
+        page.click("button:has-text('Send the objection')")
+        assert "no listing with this reference" in page.locator("#reference-error").inner_text()
+        page.fill("#contact_email", email)
+        page.fill("#evidence", "Share transfer deed of 2025-06-30")
+        page.click("button:has-text('Send the objection')")
+        objection_ref = page.locator("#objection-reference").inner_text()
+        assert objection_ref.startswith("O")
+
+        registrar, password = _account(tmp_path / "instance", "registrar")
+        page.goto(base + "/signin")
+        page.fill("#email", registrar)
+        page.fill("#password", password)
+        page.click("button:has-text('Sign in')")
+        page.goto(base + "/registry")
+        assert objection_ref in page.locator("main").inner_text()
+        page.click(f"a:text-is(\"{reference}\")")
+        assert page.locator("#listing-status").inner_text() == "proposed"
+        assert "knockout_count" in page.locator(".trace").inner_text()  # the decision's trace is shown
+        page.click("#confirm")  # still inside the objection window, and an objection is open
+        assert "objection window" in page.locator("p.error").first.inner_text()
+        page.check(f"form:has(input[name=listing_id]) input[name=verdict][value=no]")
+        page.fill("textarea[name=reason] >> nth=1", "The deed postdates the events in the report.")
+        page.click("button:has-text('Record the decision')")
+        assert "rejected" in page.locator("article.request").first.inner_text()
+        page.close()
+    finally:
+        _stop(proc, log)
+    _audit_verifies(tmp_path, env)

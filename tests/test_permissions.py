@@ -77,6 +77,12 @@ ACCESS = {
     ("GET", "/account/tokens"): SIGNED_IN,
     ("POST", "/account/tokens"): SIGNED_IN,
     ("POST", "/account/tokens/<prefix>/revoke"): SIGNED_IN,
+    ("GET", "/registry"): REGISTRAR,
+    ("GET", "/registry/listings/<int:listing_id>"): REGISTRAR,
+    ("POST", "/registry/listings/<int:listing_id>/<any(confirm, revoke):step>"): REGISTRAR,
+    ("POST", "/registry/<any(objections, repairs):kind>/<int:item_id>/decide"): REGISTRAR,
+    ("GET", "/objections/new"): PUBLIC,
+    ("POST", "/objections/new"): PUBLIC,
     ("GET", "/registry/accounts"): REGISTRAR,
     ("POST", "/registry/accounts"): REGISTRAR,
     ("POST", "/registry/accounts/<int:account_id>/<any(disable, enable):change>"): REGISTRAR,
@@ -131,7 +137,7 @@ def world(session, make_association, make_account, make_enterprise):
     prefix = people["reviewer_a"].tokens[0].prefix
     values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
               "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css",
-              "change": "disable", "listing_id": 1, "objection_id": 1, "request_id": 1}
+              "change": "disable", "listing_id": 1, "objection_id": 1, "request_id": 1, "kind": "objections", "item_id": 1, "step": "confirm"}
     return tokens, values, cookies
 
 

@@ -36,10 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     init_api(app)
+    from vetting.pages.registry import bp as registry_bp
     from vetting.pages.work import bp as work_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(work_bp)
+    app.register_blueprint(registry_bp)
     _web_sessions(app)
     register_error_handlers(app)
     return app

@@ -373,3 +373,50 @@ def decide_repair(session: Session, actor: Actor, request_id: int, *, granted: b
             _end(session, actor, listing, ListingStatus.REMOVED, f"repair {request.reference} granted: {reason.strip()}", "listing.remove")
     session.commit()
     return request
+
+
+@dataclass(frozen=True)
+class Queue:
+    proposals: list[Listing]
+    objections: list[Objection]
+    repairs: list[RepairRequest]
+
+
+def queue(session: Session, actor: Actor, *, limit: int = 200) -> Queue:
+    """What waits for a registrar: proposals (oldest deadline first), open objections and
+    open repair requests."""
+    _require_registrar(actor)
+    return Queue(
+        proposals=list(session.scalars(select(Listing).where(Listing.status == ListingStatus.PROPOSED)
+                                       .order_by(Listing.objection_deadline, Listing.id).limit(limit))),
+        objections=list(session.scalars(select(Objection).where(Objection.status == RequestStatus.OPEN)
+                                        .order_by(Objection.id).limit(limit))),
+        repairs=list(session.scalars(select(RepairRequest).where(RepairRequest.status == RequestStatus.OPEN)
+                                     .order_by(RepairRequest.id).limit(limit))),
+    )
+
+
+@dataclass(frozen=True)
+class ListingView:
+    listing: Listing
+    enterprise: Enterprise
+    decision: dict
+    objections: list[Objection]
+    repairs: list[RepairRequest]
+    events: list[ListingEvent]
+
+
+def view(session: Session, actor: Actor, listing_id: int) -> ListingView:
+    """A listing with the decision behind it (grounds and trace), its objections, repair
+    requests and history, for a registrar."""
+    _require_registrar(actor)
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}")
+    return ListingView(
+        listing=listing, enterprise=session.get(Enterprise, listing.enterprise_id),
+        decision=json.loads(session.get(Decision, listing.decision_id).document),
+        objections=list(session.scalars(select(Objection).where(Objection.listing_id == listing.id).order_by(Objection.id))),
+        repairs=list(session.scalars(select(RepairRequest).where(RepairRequest.listing_id == listing.id).order_by(RepairRequest.id))),
+        events=list(listing.events),
+    )

@@ -1,0 +1,120 @@
+"""Registrar pages for listings (the queue, a listing with its decision trace, and the due
+process actions) and the public objection form. Each view parses the form, calls one service
+and renders."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from vetting.errors import DomainError, ValidationError
+from vetting.models import Role
+from vetting.pages.auth import current_user, signed_in
+from vetting.pages.forms import ActionForm
+from vetting.services import listings, notices
+from vetting.web import request_session
+
+bp = Blueprint("registry", __name__, template_folder="templates")
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(message="give the reason"), Length(max=4000)])
+
+
+class DecideForm(FlaskForm):
+    verdict = RadioField("Decision", choices=[SelectChoice("yes", "Uphold / grant"), SelectChoice("no", "Reject / refuse")],
+                         validators=[DataRequired(message="choose a decision")])
+    reason = TextAreaField("Reasons", validators=[DataRequired(message="give the reasons"), Length(max=4000)])
+
+
+class ObjectionForm(FlaskForm):
+    reference = StringField("Listing reference (from the notice)", validators=[DataRequired(message="enter the reference"), Length(max=32)])
+    contact_email = EmailField("Contact email the notice was sent to", validators=[DataRequired(message="enter the email"), Length(max=254)])
+    contact_name = StringField("Your name (optional)", validators=[Length(max=200)])
+    grounds = TextAreaField("Why the listing is wrong", validators=[DataRequired(message="give your grounds"), Length(max=20000)])
+    evidence = StringField("Evidence (a document, link or record; optional)", validators=[Length(max=1000)])
+
+
+@bp.get("/registry")
+@signed_in(Role.REGISTRAR)
+def queue():  # noqa: ANN201
+    session = request_session()
+    return render_template("registry/queue.html", queue=listings.queue(session, current_user()),
+                           undelivered=notices.undelivered(session))
+
+
+@bp.get("/registry/listings/<int:listing_id>")
+@signed_in(Role.REGISTRAR)
+def listing(listing_id: int):  # noqa: ANN201
+    return _listing_page(listing_id)
+
+
+def _listing_page(listing_id: int, errors: list[str] | None = None, status: int = 200):  # noqa: ANN202
+    seen = listings.view(request_session(), current_user(), listing_id)
+    return render_template("registry/listing.html", v=seen, action=ActionForm(), reason_form=ReasonForm(), decide=DecideForm(),
+                           errors=errors or []), status
+
+
+@bp.post("/registry/listings/<int:listing_id>/<any(confirm, revoke):step>")
+@signed_in(Role.REGISTRAR)
+def listing_action(listing_id: int, step: str):  # noqa: ANN201
+    form = ActionForm() if step == "confirm" else ReasonForm()
+    if not form.validate_on_submit():
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or ["the form expired; send it again"], 400)
+    try:
+        if step == "confirm":
+            listings.confirm(request_session(), current_user(), listing_id)
+        else:
+            listings.revoke(request_session(), current_user(), listing_id, form.reason.data)
+    except DomainError as exc:
+        request_session().rollback()
+        return _listing_page(listing_id, [exc.message], exc.status)
+    flash(f"Listing {'confirmed' if step == 'confirm' else 'revoked'}.", "ok")
+    return redirect(url_for("registry.listing", listing_id=listing_id))
+
+
+@bp.post("/registry/<any(objections, repairs):kind>/<int:item_id>/decide")
+@signed_in(Role.REGISTRAR)
+def decide(kind: str, item_id: int):  # noqa: ANN201
+    form = DecideForm()
+    listing_id = request.form.get("listing_id", type=int)
+    if not form.validate_on_submit():
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs], 400) if listing_id else ("", 400)
+    try:
+        if kind == "objections":
+            listings.decide_objection(request_session(), current_user(), item_id, upheld=form.verdict.data == "yes",
+                                      reason=form.reason.data)
+        else:
+            listings.decide_repair(request_session(), current_user(), item_id, granted=form.verdict.data == "yes",
+                                   reason=form.reason.data)
+    except DomainError as exc:
+        request_session().rollback()
+        if listing_id:
+            return _listing_page(listing_id, [exc.message], exc.status)
+        raise
+    flash("Decision recorded.", "ok")
+    return redirect(url_for("registry.listing", listing_id=listing_id) if listing_id else url_for("registry.queue"))
+
+
+@bp.route("/objections/new", methods=["GET", "POST"])
+def objection_form():  # noqa: ANN201
+    form = ObjectionForm()
+    if request.method == "GET":
+        form.reference.data = request.args.get("reference", "")
+        return render_template("objection_form.html", form=form, errors={})
+    if not form.validate_on_submit():
+        return render_template("objection_form.html", form=form, errors={}), 400
+    evidence = [{"kind": "document", "reference": form.evidence.data.strip()}] if (form.evidence.data or "").strip() else []
+    try:
+        filed = listings.file_objection(request_session(), reference=form.reference.data, contact_email=form.contact_email.data,
+                                        grounds=form.grounds.data, evidence=evidence, contact_name=form.contact_name.data or None)
+    except ValidationError as exc:
+        request_session().rollback()
+        return render_template("objection_form.html", form=form, errors=exc.errors), 422
+    except DomainError as exc:
+        request_session().rollback()
+        return render_template("objection_form.html", form=form, errors={"_form": [exc.message]}), exc.status
+    return render_template("objection_filed.html", objection=filed), 201
