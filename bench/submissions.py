@@ -116,6 +116,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--enterprises", type=int, default=2000,
+                        help="enterprises added to the demo ones, so that each is assessed a few times, as in life")
     args = parser.parse_args()
     base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     name = f"vetting_bench_{uuid.uuid4().hex[:8]}"
@@ -147,6 +149,10 @@ def main() -> None:
         tokens = [line.split("\t")[3] for line in (work / "instance" / "demo-credentials.txt").read_text().splitlines()
                   if line and not line.startswith("#") and line.split("\t")[1] in ("reviewer", "association_admin")]
         engine = create_engine(url)
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO enterprises (legal_name, country, sector, created_at, updated_at, version) "
+                           "SELECT 'Bench Submission Enterprise ' || g || ' Co., Ltd.', 'CN', 'infrastructure', now(), now(), 1 "
+                           "FROM generate_series(1, :n) AS g"), {"n": args.enterprises})
         with engine.connect() as c:
             enterprises = [r[0] for r in c.execute(text("SELECT id FROM enterprises WHERE merged_into_id IS NULL"))]
             before = c.scalar(text("SELECT count(*) FROM decisions"))
@@ -169,7 +175,7 @@ def main() -> None:
 ## Assessment submissions over HTTP (production server, PostgreSQL)
 
 `{command()}` on {machine()}; `vetting serve` (gunicorn, 2 sync workers) on 127.0.0.1, PostgreSQL on
-127.0.0.1, demo data ({len(enterprises)} enterprises); {args.clients} client threads on the same machine,
+127.0.0.1, demo data plus bench enterprises ({len(enterprises):,} in all, picked at random); {args.clients} client threads on the same machine,
 {args.seconds:g} s per phase, {args.repeats} repeats (median).
 
 | What | Per second | Ratio to baseline |

@@ -28,7 +28,23 @@ def _auth(session, account):
     return {"Authorization": f"Bearer {issue_token(session, SystemActor('test'), account)}"}
 
 
-def test_proposal_objection_confirmation_and_status_as_of(client, session, clock, make_account, make_enterprise):
+@pytest.fixture()
+def smtp_server():
+    from tests.test_notices import _free_port, _Inbox
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{controller.port}?from=notices@vetting.example"
+    controller.stop()
+
+
+def test_proposal_objection_confirmation_and_status_as_of(client, session, clock, smtp_server, make_account, make_enterprise):
+    import re
+
+    from vetting.services import notices
+
     enterprise = make_enterprise(contact_email="legal@quay.example")
     reviewer = _auth(session, make_account("reviewer"))
     registrar = _auth(session, make_account("registrar"))
@@ -41,6 +57,11 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
     queue = client.get("/api/v1/listings?status=proposed", headers=registrar).get_json()
     listing = next(x for x in queue if x["enterprise_id"] == enterprise.id)
     assert listing["list"] == "black" and listing["objection_deadline"] == "2027-05-18"
+
+    inbox, smtp_url = smtp_server
+    assert notices.deliver(session, smtp_url).sent >= 1
+    mail = next(content for _f, to, content in inbox.messages if to == ["legal@quay.example"])
+    assert re.search(r"Reference: (L\S+)", mail).group(1) == listing["reference"] and "2027-05-18" in mail
 
     wrong = client.post("/api/v1/objections", json={"reference": listing["reference"], "contact_email": "x@y.example",
                                                     "grounds": "not us"})
@@ -66,3 +87,18 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
     assert before["list"] is None
     bad = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=10-05-2027")
     assert bad.status_code == 422 and "as_of" in str(bad.get_json())
+
+    repair = {"reference": listing["reference"], "contact_email": "legal@quay.example", "remediation": "Delisted by the UN panel.",
+              "evidence": EV}
+    early = client.post("/api/v1/repair-requests", json=repair)
+    assert early.status_code == 409 and early.get_json()["earliest"] == "2028-05-19"
+    clock.advance(days=366)
+    filed_repair = client.post("/api/v1/repair-requests", json=repair)
+    assert filed_repair.status_code == 201
+    granted = client.post(f"/api/v1/repair-requests/{filed_repair.get_json()['id']}/decide",
+                          json={"granted": True, "reason": "The UN panel removed the entry on 2028-04-02."}, headers=registrar)
+    assert granted.status_code == 200 and granted.get_json()["status"] == "granted"
+    after = client.get(f"/api/v1/enterprises/{enterprise.id}").get_json()["status"]
+    assert after["list"] is None
+    during = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=2028-01-01").get_json()["status"]
+    assert during["list"] == "black"
