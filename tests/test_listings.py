@@ -236,3 +236,37 @@ def test_expiry_without_fresh_assessments_just_ends_the_listing(session, clock, 
     listings.expire_due(session, registrar)
     session.refresh(listing)
     assert listing.status is ListingStatus.EXPIRED and listings.open_proposal(session, enterprise.id) is None
+
+
+def test_a_decision_for_no_list_proposes_the_removal(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    filed = [_file(session, reviewer, enterprise, 4)[0] for reviewer in reviewers]
+    red = listings.open_proposal(session, enterprise.id)
+    clock.advance(days=16)
+    listings.confirm(session, registrar, red.id)
+    clock.advance(days=200)
+    assessments.withdraw(session, reviewers[2], filed[2].id, "the site visit covered another project")  # quorum lost: NONE
+    removal = listings.open_proposal(session, enterprise.id)
+    assert removal.kind == "removal" and removal.list_type.value == "red"
+    notice = session.scalar(select(Notice).where(Notice.listing_id == removal.id))
+    assert "remove your enterprise from the red list" in notice.body
+    assert listings.active_listing(session, enterprise.id).id == red.id  # still listed until confirmed
+    clock.advance(days=16)
+    listings.confirm(session, registrar, removal.id)
+    session.refresh(red)
+    assert red.status is ListingStatus.REMOVED and removal.reference in red.end_reason
+    assert listings.active_listing(session, enterprise.id) is None
+    assert listings.status_on(session, enterprise.id, clock.at.date()).list is None
+
+
+def test_a_removal_proposal_is_withdrawn_when_the_list_is_called_for_again(session, clock, world):
+    enterprise, reviewers, (registrar, _other) = world
+    filed = [_file(session, reviewer, enterprise, 4)[0] for reviewer in reviewers]
+    clock.advance(days=16)
+    listings.confirm(session, registrar, listings.open_proposal(session, enterprise.id).id)
+    assessments.withdraw(session, reviewers[2], filed[2].id, "wrong project")
+    removal = listings.open_proposal(session, enterprise.id)
+    assert removal.kind == "removal"
+    _file(session, reviewers[2], enterprise, 4)  # quorum back: RED again
+    session.refresh(removal)
+    assert removal.status is ListingStatus.WITHDRAWN and listings.open_proposal(session, enterprise.id) is None

@@ -1,7 +1,8 @@
 """Notices outbox and listing references
 
-An outbox of notices to enterprises (written with the change they announce, delivered by a job)
-and a public reference on each listing, quoted in notices and objections.
+An outbox of notices to enterprises (written with the change they announce, delivered by a job),
+a public reference on each listing, quoted in notices and objections, and the kind of a
+proposal: a listing, or the removal of one.
 
 Revision ID: 0003
 Revises: 0002
@@ -46,6 +47,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reference', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('kind', sa.String(length=16), server_default='listing', nullable=False))
         batch_op.create_unique_constraint(batch_op.f('uq_listings_reference'), ['reference'])
 
 
@@ -53,6 +55,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_listings_reference'), type_='unique')
+        batch_op.drop_column('kind')
         batch_op.drop_column('reference')
 
     with op.batch_alter_table('notices', schema=None) as batch_op:

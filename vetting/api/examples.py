@@ -55,7 +55,7 @@ _REASON = {"reason": "accreditation review found no independent reviewers"}
 _MEMBERSHIP = {"association": "SILK", "enterprise_id": 17, "since": "2025-03-01", "ended_on": None}
 
 _LISTING = {
-    "id": 88, "reference": "L2026-7F3A91C2", "enterprise_id": 17, "list": "black", "status": "proposed", "decision_id": 2051,
+    "id": 88, "reference": "L2026-7F3A91C2", "kind": "listing", "enterprise_id": 17, "list": "black", "status": "proposed", "decision_id": 2051,
     "reason_codes": ["KNOCKOUT", "FORCED_EVICTION"], "grounds": "A knock-out was confirmed with evidence. Confirmed: Forced eviction without compensation.",
     "proposed_at": _AT, "objection_deadline": "2026-12-09", "confirmed_at": None, "effective_from": None, "expires_on": None,
     "ended_at": None, "end_reason": None,

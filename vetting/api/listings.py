@@ -22,6 +22,7 @@ repairs_blp = Blueprint("repairs", __name__, url_prefix="/api/v1/repair-requests
 class ListingSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
+    kind = fields.String(metadata={"description": "listing (put on the list) or removal (take off it)"})
     enterprise_id = fields.Integer()
     list = fields.Function(lambda x: x.list_type.value)
     status = fields.Function(lambda x: x.status.value)

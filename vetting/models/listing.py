@@ -30,6 +30,8 @@ class Listing(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)  # quoted in notices and objections
+    # "listing" puts the enterprise on list_type; "removal" proposes taking it off that list
+    kind: Mapped[str] = mapped_column(String(16), default="listing", server_default="listing")
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     list_type: Mapped[ListType] = mapped_column(str_enum(ListType, "list_type"))
     status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus, "listing_status"), default=ListingStatus.PROPOSED)

@@ -242,19 +242,24 @@ def _propose(session: Session, actor: Actor | None, outcomes: list[tuple[int, st
     from vetting.services import listings
 
     enterprise_ids = [e for e, _o, _d in outcomes]
-    current: dict[int, dict[str, str]] = defaultdict(dict)
-    for ent_id, status, list_type in session.execute(
-        select(Listing.enterprise_id, Listing.status, Listing.list_type)
+    active: dict[int, str] = {}
+    proposed: dict[int, tuple[str, str]] = {}
+    for ent_id, status, list_type, kind in session.execute(
+        select(Listing.enterprise_id, Listing.status, Listing.list_type, Listing.kind)
         .where(Listing.enterprise_id.in_(enterprise_ids), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
     ):
-        current[ent_id][status.value] = list_type.value
+        if status is ListingStatus.ACTIVE:
+            active[ent_id] = list_type.value
+        else:
+            proposed[ent_id] = (kind, list_type.value)
     for ent_id, outcome, decision_id in outcomes:
-        wanted = {"RED": "red", "BLACK": "black"}.get(outcome)
-        state = current.get(ent_id, {})
-        if wanted is None and "proposed" not in state:
-            continue
-        if wanted is not None and (state.get("active") == wanted or state.get("proposed") == wanted):
-            continue
+        target = {"RED": "red", "BLACK": "black"}.get(outcome)
+        if target is not None:
+            wanted = None if active.get(ent_id) == target else ("listing", target)
+        else:
+            wanted = ("removal", active[ent_id]) if ent_id in active else None
+        if proposed.get(ent_id) == wanted:
+            continue  # nothing to propose or withdraw: the listings service would do nothing
         listings.on_decision(session, actor or SYSTEM, session.get(Decision, decision_id))
 
 

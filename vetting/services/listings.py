@@ -77,31 +77,35 @@ def open_proposal(session: Session, enterprise_id: int) -> Listing | None:
 def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing | None:
     """Propose what ``decision`` calls for (flushes; the caller's transaction commits it).
 
-    RED or BLACK differing from the active list proposes that list; an open proposal for
-    another outcome is withdrawn first, one for the same list stays as it is. A NONE outcome
-    withdraws an open proposal; ending an active listing early is a registrar's act (repair,
-    objection, revocation), never a side effect of one new decision."""
+    RED or BLACK differing from the active list proposes that list; NONE while on a list
+    proposes the removal. An open proposal that the decision no longer calls for is withdrawn;
+    one it still calls for stands as it is."""
     target = _LIST_FOR.get(decision.outcome.value)
     active = active_listing(session, decision.enterprise_id)
     proposal = open_proposal(session, decision.enterprise_id)
-    if proposal is not None and (target is None or proposal.list_type is not target or (active and active.list_type is target)):
-        _transition(session, actor, proposal, ListingStatus.WITHDRAWN,
-                    f"superseded by decision {decision.id} ({decision.outcome.value})", "listing.withdraw")
-        proposal.ended_at = clock.now(session)
-        proposal.end_reason = f"superseded by decision {decision.id}"
-        proposal = None
-    if target is None or proposal is not None or (active is not None and active.list_type is target):
+    wanted: tuple[str, ListType] | None = None
+    if target is not None and not (active is not None and active.list_type is target):
+        wanted = ("listing", target)
+    elif target is None and active is not None:
+        wanted = ("removal", active.list_type)
+    if proposal is not None:
+        if wanted == (proposal.kind, proposal.list_type):
+            return None
+        _end(session, actor, proposal, ListingStatus.WITHDRAWN,
+             f"superseded by decision {decision.id} ({decision.outcome.value})", "listing.withdraw")
+    if wanted is None:
         return None
+    kind, list_type = wanted
     durations = _durations(session, decision.ruleset_id)
     document = json.loads(decision.document)
-    listing = Listing(enterprise_id=decision.enterprise_id, list_type=target, decision_id=decision.id,
+    listing = Listing(enterprise_id=decision.enterprise_id, kind=kind, list_type=list_type, decision_id=decision.id,
                       reference=f"L{clock.today(session):%Y}-{secrets.token_hex(4).upper()}",
                       reason_codes=list(decision.reason_codes), grounds=document.get("grounds", ""),
                       proposed_at=clock.now(session), triggered_by_id=actor_id(actor),
                       objection_deadline=clock.today(session) + timedelta(days=int(durations["objection_days"])))
     session.add(listing)
     _transition(session, actor, listing, ListingStatus.PROPOSED, f"decision {decision.id}: {', '.join(decision.reason_codes)}",
-                "listing.propose", {"decision_id": decision.id, "reference": listing.reference})
+                "listing.propose", {"decision_id": decision.id, "reference": listing.reference, "kind": kind})
     _notify_proposal(session, listing, active)
     return listing
 
@@ -109,10 +113,14 @@ def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing |
 def _notify_proposal(session: Session, listing: Listing, replacing: Listing | None) -> Notice:
     enterprise = session.get(Enterprise, listing.enterprise_id)
     name = "red list (commended)" if listing.list_type is ListType.RED else "black list (deal with care)"
-    move = f"\nIt would replace the enterprise's current {replacing.list_type.value} listing.\n" if replacing else ""
+    if listing.kind == "removal":
+        what, move = f"to remove your enterprise from the {name}", ""
+    else:
+        what = f"to put your enterprise on the {name}"
+        move = f"\nIt would replace the enterprise's current {replacing.list_type.value} listing.\n" if replacing else ""
     body = (
         f"To {enterprise.legal_name}:\n\n"
-        f"The vetting register proposes to put your enterprise on the {name}.\n{move}\n"
+        f"The vetting register proposes {what}.\n{move}\n"
         f"Reference: {listing.reference}\n"
         f"Reason codes: {', '.join(listing.reason_codes)}\n"
         f"Grounds: {listing.grounds}\n\n"
@@ -121,7 +129,8 @@ def _notify_proposal(session: Session, listing: Listing, replacing: Listing | No
         f"objection form on the website. An open objection holds the proposal until a registrar decides it.\n"
     )
     notice = Notice(enterprise_id=enterprise.id, listing_id=listing.id, kind="listing.proposed", to_email=enterprise.contact_email,
-                    subject=f"Proposed {listing.list_type.value} listing {listing.reference}", body=body,
+                    subject=(f"Proposed removal from the {listing.list_type.value} list {listing.reference}" if listing.kind == "removal"
+                             else f"Proposed {listing.list_type.value} listing {listing.reference}"), body=body,
                     created_at=clock.now(session), next_attempt_at=clock.now(session))
     session.add(notice)
     session.flush()
@@ -215,6 +224,14 @@ def confirm(session: Session, actor: Actor, listing_id: int) -> Listing:
         raise Conflict(f"objection {pending.reference} is open; decide it first", conflicting_id=pending.id)
     current = session.scalar(select(Listing).where(Listing.enterprise_id == listing.enterprise_id,
                                                    Listing.status == ListingStatus.ACTIVE).with_for_update())
+    if listing.kind == "removal":
+        listing.confirmed_at = clock.now(session)
+        listing.confirmed_by_id = account.id if account else None
+        if current is not None:
+            _end(session, actor, current, ListingStatus.REMOVED, f"removal {listing.reference} confirmed", "listing.remove")
+        _end(session, actor, listing, ListingStatus.REMOVED, "confirmed: the enterprise is off the list", "listing.confirm")
+        session.commit()
+        return listing
     if current is not None:
         _end(session, actor, current, ListingStatus.REMOVED,
              f"superseded: listing {listing.reference} on the {listing.list_type.value} list takes effect", "listing.remove")
