@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
-from bench._report import command, machine, write_section  # noqa: E402
+from bench._report import command, machine, scratch_postgres, write_section  # noqa: E402
 from vetting.db import Database, make_engine  # noqa: E402
 from vetting.resources import bundled_path  # noqa: E402
 from vetting.services.setup import initialize  # noqa: E402
@@ -71,12 +68,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
-    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"vetting_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres() as url:
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     db = Database(make_engine(url, pool_size=2))
     work = Path(tempfile.mkdtemp(prefix="vetting-bench-"))
     try:
@@ -140,9 +136,6 @@ Target: at least 1,000 assessments per second with evaluation; this run {verdict
         print({"baseline": valid / baseline, "rate": rate})
     finally:
         db.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -31,15 +31,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench._report import command, machine, write_section  # noqa: E402
+from bench._report import command, machine, scratch_postgres, write_section  # noqa: E402
 
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
 
@@ -119,12 +117,11 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=2000,
                         help="enterprises added to the demo ones, so that each is assessed a few times, as in life")
     args = parser.parse_args()
-    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"vetting_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres() as url:
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="vetting-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VETTING_")}
     env.update(VETTING_DATABASE_URL=url, VETTING_DEMO="true", VETTING_LOG_LEVEL="WARNING")
@@ -194,9 +191,6 @@ Target: submissions at least 40% of the validation-only rate; this run {verdict}
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import socket
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -206,3 +207,35 @@ def make_enterprise(session: Session) -> Callable[..., Any]:
         return ent
 
     return _make
+
+
+# ---------------------------------------------------------------------------------------------
+# A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives.
+# ---------------------------------------------------------------------------------------------
+
+class SmtpInbox:
+    """An aiosmtpd handler keeping (sender, recipients, message) of each delivery."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, f"smtp://127.0.0.1:{controller.port}?from=notices@vetting.example"
+    controller.stop()

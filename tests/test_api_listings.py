@@ -28,18 +28,6 @@ def _auth(session, account):
     return {"Authorization": f"Bearer {issue_token(session, SystemActor('test'), account)}"}
 
 
-@pytest.fixture()
-def smtp_server():
-    from tests.test_notices import _free_port, _Inbox
-    from aiosmtpd.controller import Controller
-
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{controller.port}?from=notices@vetting.example"
-    controller.stop()
-
-
 def test_proposal_objection_confirmation_and_status_as_of(client, session, clock, smtp_server, make_account, make_enterprise):
     import re
 

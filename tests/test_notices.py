@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from tests.conftest import free_port
 from vetting.clock import FixedClock
 from vetting.models import Notice
 from vetting.services import notices
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture()
-def smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, f"smtp://127.0.0.1:{controller.port}?from=notices@vetting.example"
-    controller.stop()
 
 
 @pytest.fixture()
@@ -73,7 +48,7 @@ def test_a_notice_is_delivered_and_recorded(session, clock, smtp_server, make_en
 def test_failures_back_off_then_succeed(session, clock, smtp_server, make_enterprise):
     inbox, url = smtp_server
     notice = _notice(session, make_enterprise, clock)
-    closed = f"smtp://127.0.0.1:{_free_port()}?from=notices@vetting.example"
+    closed = f"smtp://127.0.0.1:{free_port()}?from=notices@vetting.example"
     assert notices.deliver(session, closed, timeout=2).failed == 1
     session.refresh(notice)
     assert notice.attempts == 1 and notice.last_error and notice.next_attempt_at == datetime(2027, 1, 10, 12, 1, tzinfo=timezone.utc)

@@ -137,6 +137,19 @@ def _notify_proposal(session: Session, listing: Listing, replacing: Listing | No
     return notice
 
 
+def _notified(session: Session, reference: str, contact_email: str, errors: dict[str, list[str]]) -> Listing | None:
+    """The listing whose notice quoted ``reference`` to ``contact_email``; otherwise an error
+    under ``reference`` (one answer for a wrong reference and a wrong email, so a guesser
+    learns neither)."""
+    listing = session.scalar(select(Listing).where(Listing.reference == (reference or "").strip().upper()))
+    enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
+    if listing is None or enterprise is None or not enterprise.contact_email or \
+            enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
+        errors["reference"] = ["no listing with this reference was notified to this email"]
+        return None
+    return listing
+
+
 def file_objection(session: Session, *, reference: str, contact_email: str, grounds: str, evidence: list[dict] | None = None,
                    contact_name: str | None = None) -> Objection:
     """The enterprise objects to a proposed or active listing (no account: the listing's
@@ -144,12 +157,7 @@ def file_objection(session: Session, *, reference: str, contact_email: str, grou
     errors: dict[str, list[str]] = {}
     if not (grounds or "").strip():
         errors["grounds"] = ["say why the listing is wrong"]
-    listing = session.scalar(select(Listing).where(Listing.reference == (reference or "").strip().upper()))
-    enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
-    if listing is None or enterprise is None or not enterprise.contact_email or \
-            enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
-        # one answer for a wrong reference and a wrong email: neither is confirmed to a guesser
-        errors["reference"] = ["no listing with this reference was notified to this email"]
+    listing = _notified(session, reference, contact_email, errors)
     if errors:
         raise ValidationError("the objection cannot be filed", errors)
     if listing.status not in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
@@ -169,24 +177,33 @@ def file_objection(session: Session, *, reference: str, contact_email: str, grou
     return objection
 
 
+def _decide(session: Session, actor: Actor, model: type, item_id: int, what: str, verdict: RequestStatus, reason: str,
+            summary: dict) -> Objection | RepairRequest:
+    """Record a registrar's verdict on an open objection or repair request, with reasons."""
+    account = _require_registrar(actor)
+    if not (reason or "").strip():
+        raise ValidationError("give the reasons", {"reason": [f"deciding the {what} needs its reasons"]})
+    item = session.get(model, item_id, with_for_update=True)
+    if item is None:
+        raise NotFound(f"no {what} {item_id}")
+    if item.status is not RequestStatus.OPEN:
+        raise Conflict(f"{what} {item.reference} was already decided ({item.status.value})", conflicting_id=item.id)
+    item.status = verdict
+    item.decided_at = clock.now(session)
+    item.decided_by_id = account.id if account else None
+    item.decision_reason = reason.strip()
+    session.flush()
+    audit.record(session, actor, f"{'objection' if model is Objection else 'repair'}.decide",
+                 "objection" if model is Objection else "repair_request", item.id,
+                 {"listing_id": item.listing_id, **summary, "reason": reason.strip()})
+    return item
+
+
 def decide_objection(session: Session, actor: Actor, objection_id: int, *, upheld: bool, reason: str) -> Objection:
     """A registrar upholds (the proposal is withdrawn, an active listing removed) or rejects
     an objection, with reasons. Commits."""
-    account = _require_registrar(actor)
-    if not (reason or "").strip():
-        raise ValidationError("give the reasons", {"reason": ["the decision on an objection needs its reasons"]})
-    objection = session.get(Objection, objection_id, with_for_update=True)
-    if objection is None:
-        raise NotFound(f"no objection {objection_id}")
-    if objection.status is not RequestStatus.OPEN:
-        raise Conflict(f"objection {objection.reference} was already decided ({objection.status.value})", conflicting_id=objection.id)
-    objection.status = RequestStatus.UPHELD if upheld else RequestStatus.REJECTED
-    objection.decided_at = clock.now(session)
-    objection.decided_by_id = account.id if account else None
-    objection.decision_reason = reason.strip()
-    session.flush()
-    audit.record(session, actor, "objection.decide", "objection", objection.id,
-                 {"listing_id": objection.listing_id, "upheld": upheld, "reason": reason.strip()})
+    objection = _decide(session, actor, Objection, objection_id, "objection", RequestStatus.UPHELD if upheld else RequestStatus.REJECTED,
+                        reason, {"upheld": upheld})
     if upheld:
         listing = session.get(Listing, objection.listing_id)
         if listing.status in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
@@ -325,11 +342,7 @@ def file_repair(session: Session, *, reference: str, contact_email: str, remedia
     errors: dict[str, list[str]] = {}
     if not (remediation or "").strip():
         errors["remediation"] = ["describe what was remedied"]
-    listing = session.scalar(select(Listing).where(Listing.reference == (reference or "").strip().upper()))
-    enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
-    if listing is None or enterprise is None or not enterprise.contact_email or \
-            enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
-        errors["reference"] = ["no listing with this reference was notified to this email"]
+    listing = _notified(session, reference, contact_email, errors)
     if errors:
         raise ValidationError("the repair request cannot be filed", errors)
     if listing.status is not ListingStatus.ACTIVE or listing.list_type is not ListType.BLACK:
@@ -369,21 +382,8 @@ def file_repair(session: Session, *, reference: str, contact_email: str, remedia
 
 def decide_repair(session: Session, actor: Actor, request_id: int, *, granted: bool, reason: str) -> RepairRequest:
     """A registrar grants (the listing is removed, with the reason) or refuses a repair request. Commits."""
-    account = _require_registrar(actor)
-    if not (reason or "").strip():
-        raise ValidationError("give the reasons", {"reason": ["the decision on a repair request needs its reasons"]})
-    request = session.get(RepairRequest, request_id, with_for_update=True)
-    if request is None:
-        raise NotFound(f"no repair request {request_id}")
-    if request.status is not RequestStatus.OPEN:
-        raise Conflict(f"repair request {request.reference} was already decided ({request.status.value})", conflicting_id=request.id)
-    request.status = RequestStatus.GRANTED if granted else RequestStatus.REFUSED
-    request.decided_at = clock.now(session)
-    request.decided_by_id = account.id if account else None
-    request.decision_reason = reason.strip()
-    session.flush()
-    audit.record(session, actor, "repair.decide", "repair_request", request.id,
-                 {"listing_id": request.listing_id, "granted": granted, "reason": reason.strip()})
+    request = _decide(session, actor, RepairRequest, request_id, "repair request", RequestStatus.GRANTED if granted else RequestStatus.REFUSED,
+                      reason, {"granted": granted})
     if granted:
         listing = session.get(Listing, request.listing_id, with_for_update=True)
         if listing.status is ListingStatus.ACTIVE:
