@@ -90,3 +90,39 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
     assert after["list"] is None
     during = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=2028-01-01").get_json()["status"]
     assert during["list"] == "black"
+
+    from sqlalchemy import select
+
+    from vetting.models import AuditEvent
+
+    def actions(subject_type, subject_id):
+        return sorted(session.scalars(select(AuditEvent.action).where(
+            AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))).all())
+
+    # every transition appears once in the audit log
+    assert actions("listing", listing["id"]) == ["listing.confirm", "listing.propose", "listing.remove"]
+    assert actions("objection", objection.get_json()["id"]) == ["objection.decide", "objection.file"]
+    assert actions("repair_request", filed_repair.get_json()["id"]) == ["repair.decide", "repair.file"]
+
+
+def test_the_enterprise_page_answers_as_of_a_date(client, session, clock, make_account, make_enterprise):
+    from vetting.services import listings
+
+    enterprise = make_enterprise(contact_email="legal@quay.example")
+    reviewer = _auth(session, make_account("reviewer"))
+    registrar = make_account("registrar")
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
+    client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    proposal = listings.open_proposal(session, enterprise.id)
+    clock.advance(days=16)
+    listings.confirm(session, registrar, proposal.id)
+    today = client.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
+    assert "Today:" in today and "on the black list" in today and "Since 2027-05-19" in today
+    assert proposal.reference in today and "proposed" in today and "active" in today
+    before = client.get(f"/enterprises/{enterprise.id}?as_of=2027-05-04").get_data(as_text=True)
+    assert "On 2027-05-04:" in before and "on neither list" in before
+    bad = client.get(f"/enterprises/{enterprise.id}?as_of=May%204")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert client.get("/enterprises/999999").status_code == 404

@@ -82,6 +82,7 @@ ACCESS = {
     ("POST", "/registry/listings/<int:listing_id>/<any(confirm, revoke):step>"): REGISTRAR,
     ("POST", "/registry/<any(objections, repairs):kind>/<int:item_id>/decide"): REGISTRAR,
     ("GET", "/objections/new"): PUBLIC,
+    ("GET", "/enterprises/<int:enterprise_id>"): PUBLIC | {"suspended"},
     ("POST", "/objections/new"): PUBLIC,
     ("GET", "/registry/accounts"): REGISTRAR,
     ("POST", "/registry/accounts"): REGISTRAR,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from vetting.models import Enterprise, Listing, ListingStatus, ListType, Ruleset, RulesetStatus
@@ -27,3 +29,24 @@ def home():  # noqa: ANN201
         black=counts.get(ListType.BLACK, 0),
         ruleset=ruleset,
     )
+
+
+@bp.get("/enterprises/<int:enterprise_id>")
+def enterprise(enterprise_id: int):  # noqa: ANN201
+    """An enterprise's status, today or on the ``as_of`` date, with the grounds and the history."""
+    from vetting.services.enterprises import resolve
+    from vetting.services.listings import public_status
+
+    session = request_session()
+    found, merged = resolve(session, enterprise_id)
+    if merged:
+        return redirect(url_for("pages.enterprise", enterprise_id=found.id, **request.args), code=308)
+    raw = request.args.get("as_of", "").strip()
+    as_of, error = None, None
+    if raw:
+        try:
+            as_of = date.fromisoformat(raw)
+        except ValueError:
+            error = f"'{raw}' is not a date: write it as YYYY-MM-DD"
+    view = public_status(session, found.id, as_of)
+    return render_template("enterprise.html", v=view, as_of=as_of, raw_as_of=raw, error=error), 400 if error else 200

@@ -437,3 +437,29 @@ def view(session: Session, actor: Actor, listing_id: int) -> ListingView:
         repairs=list(session.scalars(select(RepairRequest).where(RepairRequest.listing_id == listing.id).order_by(RepairRequest.id))),
         events=list(listing.events),
     )
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    enterprise: Enterprise
+    status: StatusOn
+    decision: Decision | None
+    grounds: str | None
+    history: list[tuple[ListingEvent, Listing]]
+
+
+def public_status(session: Session, enterprise_id: int, day: date | None = None) -> PublicStatus:
+    """What anyone may see of an enterprise: its list on ``day`` (default today) from the
+    history, the latest decision's grounds, and every transition of its listings."""
+    from vetting.services.evaluation import latest_decision
+
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"no enterprise {enterprise_id}")
+    decision = latest_decision(session, enterprise_id)
+    history = [(event, listing) for event, listing in session.execute(
+        select(ListingEvent, Listing).join(Listing, Listing.id == ListingEvent.listing_id)
+        .where(Listing.enterprise_id == enterprise_id).order_by(ListingEvent.at, ListingEvent.id)).all()]
+    return PublicStatus(enterprise=enterprise, status=status_on(session, enterprise_id, day or clock.today(session)),
+                        decision=decision, grounds=json.loads(decision.document)["grounds"] if decision else None,
+                        history=history)
