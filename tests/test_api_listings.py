@@ -126,3 +126,42 @@ def test_the_enterprise_page_answers_as_of_a_date(client, session, clock, make_a
     bad = client.get(f"/enterprises/{enterprise.id}?as_of=May%204")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
     assert client.get("/enterprises/999999").status_code == 404
+
+
+def test_registry_pages_confirm_and_revoke(client, session, clock, make_account, make_enterprise):
+    import re
+
+    from vetting.services import listings
+    from vetting.services.accounts import session_fingerprint
+
+    enterprise = make_enterprise(contact_email="legal@quay.example")
+    reviewer = _auth(session, make_account("reviewer"))
+    registrar = make_account("registrar")
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
+    client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    proposal = listings.open_proposal(session, enterprise.id)
+    with client.session_transaction() as web:
+        web.update({"account_id": registrar.id, "fingerprint": session_fingerprint(registrar)})
+
+    def csrf(url):
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+
+    assert proposal.reference in client.get("/registry").get_data(as_text=True)
+    page = f"/registry/listings/{proposal.id}"
+    early = client.post(f"{page}/confirm", data={"csrf_token": csrf(page)})
+    assert early.status_code == 409 and "objection window" in early.get_data(as_text=True)
+    no_csrf = client.post(f"{page}/confirm")
+    assert no_csrf.status_code == 400
+    clock.advance(days=16)
+    done = client.post(f"{page}/confirm", data={"csrf_token": csrf(page)})
+    assert done.status_code == 302
+    assert 'id="listing-status">active' in client.get(page).get_data(as_text=True)
+    blank = client.post(f"{page}/revoke", data={"csrf_token": csrf(page), "reason": ""})
+    assert blank.status_code == 400 and "give the reason" in blank.get_data(as_text=True)
+    revoked = client.post(f"{page}/revoke", data={"csrf_token": csrf(page), "reason": "made on falsified evidence"})
+    assert revoked.status_code == 302
+    assert 'id="listing-status">revoked' in client.get(page).get_data(as_text=True)
+    stray = client.post("/registry/objections/1/decide", data={"csrf_token": csrf(page), "verdict": "no", "reason": "x"})
+    assert stray.status_code == 400

@@ -81,8 +81,10 @@ def listing_action(listing_id: int, step: str):  # noqa: ANN201
 def decide(kind: str, item_id: int):  # noqa: ANN201
     form = DecideForm()
     listing_id = request.form.get("listing_id", type=int)
+    if not listing_id:
+        return render_template("error.html", status=400, message="The form did not say which listing it is about."), 400
     if not form.validate_on_submit():
-        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs], 400) if listing_id else ("", 400)
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or ["the form expired; send it again"], 400)
     try:
         if kind == "objections":
             listings.decide_objection(request_session(), current_user(), item_id, upheld=form.verdict.data == "yes",
@@ -92,11 +94,9 @@ def decide(kind: str, item_id: int):  # noqa: ANN201
                                    reason=form.reason.data)
     except DomainError as exc:
         request_session().rollback()
-        if listing_id:
-            return _listing_page(listing_id, [exc.message], exc.status)
-        raise
+        return _listing_page(listing_id, [exc.message], exc.status)
     flash("Decision recorded.", "ok")
-    return redirect(url_for("registry.listing", listing_id=listing_id) if listing_id else url_for("registry.queue"))
+    return redirect(url_for("registry.listing", listing_id=listing_id))
 
 
 @bp.route("/objections/new", methods=["GET", "POST"])
