@@ -1,0 +1,120 @@
+"""The forms a name is compared in.
+
+1. **fold**: Unicode NFKC (full-width letters and digits become ASCII), traditional Chinese to
+   simplified (OpenCC's t2s table), case folding, punctuation to spaces, spaces squashed.
+2. **core**: the folded name without its legal form. Latin-script forms are rigour's
+   organisation types ("Co., Ltd.", "GmbH", "LLC" …) plus the generic words rigour leaves alone
+   ("corp", "company", "group", "holdings"); Chinese suffixes written without spaces
+   (有限公司, 股份有限公司, 集团 …) are cut from the end, since rigour does not split them.
+3. **pinyin**: for a Chinese core, its toneless pinyin with and without spaces
+   ("zhong tie wu ju", "zhongtiewuju"), so that "Zhongtie Wuju" finds 中铁五局.
+4. **tokens**: the core's words sorted, so word order does not matter; and **joined**, the
+   core's Latin words without spaces ("zhongtie wuju" meets "zhongtiewuju").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_PUNCT = re.compile(r"[^\w\u3400-\u9fff]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+#: Chinese legal-form and organisation suffixes, longest first; cut from the end repeatedly.
+CHINESE_SUFFIXES = tuple(sorted({
+    "股份有限公司", "有限责任公司", "有限公司", "股份公司", "责任公司", "集团有限公司", "集团股份有限公司",
+    "控股集团", "控股有限公司", "控股", "集团公司", "集团", "总公司", "分公司", "公司", "有限",
+}, key=len, reverse=True))
+
+#: Generic organisation words rigour does not treat as legal forms, removed as whole words.
+GENERIC_WORDS = frozenset({"co", "corp", "corporation", "company", "companies", "group", "holding", "holdings", "inc",
+                           "incorporated", "ltd", "limited", "plc", "llc", "the"})
+
+
+@dataclass(frozen=True)
+class Form:
+    kind: str  # "full", "core", "pinyin", "pinyin_joined", "tokens", "joined"
+    text: str
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # noqa: ANN202
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """NFKC, traditional → simplified Chinese, case folding, punctuation to spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    if _CJK.search(text):
+        text = _t2s().convert(text)
+    text = _PUNCT.sub(" ", text.casefold().replace("_", " "))
+    return _SPACES.sub(" ", text).strip()
+
+
+def _strip_chinese(text: str) -> str:
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in CHINESE_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)].rstrip()
+                changed = True
+                break
+            if text == suffix:
+                return ""
+    return text
+
+
+def core(folded: str) -> str:
+    """``folded`` without its legal form (see the module docstring)."""
+    from rigour.names.org_types import remove_org_types
+
+    text = remove_org_types(folded, replacement=" ")
+    words = [w for w in _SPACES.split(text) if w and w not in GENERIC_WORDS]
+    joined = " ".join(_strip_chinese(w) if _CJK.search(w) else w for w in words)
+    return _SPACES.sub(" ", joined).strip()
+
+
+def bare_legal_form(text: str) -> bool:
+    """Whether ``text`` says nothing but a legal form ("Co., Ltd.", "CORP", "集团")."""
+    folded = fold(text)
+    return bool(folded) and not core(folded)
+
+
+def _pinyin(chinese: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
+    return [p for p in lazy_pinyin(chinese, style=Style.NORMAL, errors="ignore") if p.strip()]
+
+
+def forms(name: str) -> list[Form]:
+    """Every form ``name`` is compared in (duplicates dropped, order kept)."""
+    folded = fold(name)
+    if not folded:
+        return []
+    out = [Form("full", folded)]
+    base = core(folded)
+    if base and base != folded:
+        out.append(Form("core", base))
+    if base and _CJK.search(base):
+        syllables = _pinyin(base)
+        if syllables:
+            out.append(Form("pinyin", " ".join(syllables)))
+            out.append(Form("pinyin_joined", "".join(syllables)))
+    words = base.split()
+    if len(words) > 1:
+        out.append(Form("tokens", " ".join(sorted(words))))
+        if not _CJK.search(base):
+            out.append(Form("joined", "".join(words)))
+    seen: set[str] = set()
+    unique = []
+    for form in out:
+        if form.text not in seen:
+            seen.add(form.text)
+            unique.append(form)
+    return unique
