@@ -32,6 +32,7 @@ ACCESS = {
     ("GET", "/api/v1/decisions/<int:decision_id>"): REGISTRAR,
     ("GET", "/api/v1/decisions/<int:decision_id>/replay"): REGISTRAR,
     ("POST", "/api/v1/enterprises"): SIGNED_IN,
+    ("GET", "/api/v1/enterprises"): PUBLIC | {"suspended"},
     ("GET", "/api/v1/enterprises/<int:enterprise_id>"): PUBLIC | {"suspended"},
     ("POST", "/api/v1/enterprises/<int:enterprise_id>/merge"): REGISTRAR,
     ("GET", "/api/v1/assessments"): SIGNED_IN,

@@ -526,6 +526,27 @@ def audit_verify(ctx: Context) -> None:
 
 
 @main.group()
+def search() -> None:
+    """The name search index."""
+
+
+@search.command("reindex")
+@pass_ctx
+def search_reindex(ctx: Context) -> None:
+    """Rebuild the name search index from every enterprise's names."""
+    from sqlalchemy import func, select
+
+    from vetting.models import Enterprise
+    from vetting.services.search import reindex
+
+    with ctx.database.session() as session:
+        total = session.scalar(select(func.count()).select_from(Enterprise))
+        with click.progressbar(length=total, label="indexing names") as bar:
+            count = reindex(session, progress=bar.update)
+    click.echo(f"indexed {count} enterprises")
+
+
+@main.group()
 def jobs() -> None:
     """Periodic work (expiry of listings, delivery of notices)."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as MarshmallowValidationError
 
 from vetting.api.auth import BEARER, current_account, require_roles
 from vetting.api.schemas import ApiErrorSchema, DecisionSummarySchema, StrictSchema
@@ -55,8 +56,60 @@ class RegisteredOut(Schema):
         "description": "enterprises in the same country with a near-identical name; check before filing"})
 
 
+class SearchQuery(StrictSchema):
+    q = fields.String(metadata={"description": "a name in any script or form: legal name, Chinese name, pinyin, alias"})
+    identifier = fields.String(metadata={"description": "scheme:value, e.g. uscc:91110000… (exact)"})
+    country = fields.String(validate=validate.Length(equal=2))
+    sector = fields.String()
+    list = fields.String(validate=validate.OneOf(["red", "black"]))
+    min_score = fields.Float(load_default=0.6, validate=validate.Range(min=0, max=1))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _one_of(self, data, **_kw):  # noqa: ANN001, ANN202
+        if bool(data.get("q")) == bool(data.get("identifier")):
+            raise MarshmallowValidationError("give either q (a name) or identifier (scheme:value)", field_name="q")
+
+
+class HitOut(Schema):
+    enterprise = fields.Nested(EnterpriseOut)
+    score = fields.Float(metadata={"description": "0 to 1"})
+    matched_name = fields.String()
+    explanation = fields.String()
+    list = fields.String(allow_none=True)
+
+
+class SearchOut(Schema):
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+    results = fields.List(fields.Nested(HitOut))
+
+
 @blp.route("")
 class Enterprises(MethodView):
+    @blp.arguments(SearchQuery, location="query")
+    @blp.response(200, SearchOut)
+    @blp.alt_response(422, schema=ApiErrorSchema, description="neither or both of q and identifier, or an invalid identifier")
+    @blp.alt_response(404, schema=ApiErrorSchema, description="a valid identifier that no enterprise holds")
+    def get(self, args):  # noqa: ANN001, ANN201
+        """Find enterprises by name (ranked, each result with its score and why it matched) or
+        by identifier (exact)."""
+        from vetting.services import search
+
+        session = request_session()
+        if args.get("identifier"):
+            found = search.by_identifier(session, args["identifier"])
+            hits = [{"enterprise": found, "score": 1.0, "matched_name": args["identifier"], "list": None,
+                     "explanation": "holds this identifier"}]
+            return {"total": 1, "limit": args["limit"], "offset": 0, "results": hits}
+        results = search.search(session, args["q"], country=args.get("country"), sector=args.get("sector"),
+                                list_type=args.get("list"), min_score=args["min_score"], limit=args["limit"], offset=args["offset"])
+        hits = [{"enterprise": h.enterprise, "score": h.match.score, "matched_name": h.match.name,
+                 "explanation": h.match.explanation, "list": h.list} for h in results.hits]
+        return {"total": results.total, "limit": args["limit"], "offset": args["offset"], "results": hits}
+
     @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.arguments(service.EnterpriseInput)

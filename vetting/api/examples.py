@@ -93,6 +93,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "response": {"enterprise": _ENTERPRISE, "possible_duplicates": [
             {"id": 21, "legal_name": "Example Bridge Engineering Group Co Ltd", "chinese_name": None, "similarity": 0.97}]},
     },
+    ("get", "/api/v1/enterprises"): {"response": {"total": 1, "limit": 20, "offset": 0, "results": [{
+        "enterprise": _ENTERPRISE, "score": 1.0, "matched_name": "示例桥梁工程集团有限公司", "list": None,
+        "explanation": "matched \u201c示例桥梁工程集团有限公司\u201d through its pinyin \u201cshiliqiaoliang\u201d"}]}},
     ("get", "/api/v1/enterprises/{enterprise_id}"): {"response": dict(
         _ENTERPRISE, decision=_DECISION, grounds="Too few independent counted assessments to decide.", status=_STATUS)},
     ("get", "/api/v1/listings"): {"response": [_LISTING]},

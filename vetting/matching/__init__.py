@@ -5,7 +5,7 @@ the same forms; ``best_match`` scores every pair with rapidfuzz and explains the
 stored name matched, through which form, and how well (0–1).
 """
 
-from vetting.matching.forms import Form, bare_legal_form, forms, fold
+from vetting.matching.forms import Form, bare_legal_form, fold, forms, tokens
 from vetting.matching.score import Match, best_match
 
-__all__ = ["Form", "Match", "bare_legal_form", "best_match", "fold", "forms"]
+__all__ = ["Form", "Match", "bare_legal_form", "best_match", "fold", "forms", "tokens"]

@@ -118,3 +118,20 @@ def forms(name: str) -> list[Form]:
             seen.add(form.text)
             unique.append(form)
     return unique
+
+
+def tokens(name: str) -> set[str]:
+    """Short keys shared by a name and the queries that should find it: Latin words, letter
+    trigrams of the Latin forms run together (a typo still shares most), and Chinese
+    character pairs (so a two-character query finds a longer name)."""
+    out: set[str] = set()
+    for form in forms(name):
+        text = form.text
+        if _CJK.search(text):
+            chars = [c for c in text if _CJK.match(c)]
+            out.update(a + b for a, b in zip(chars, chars[1:]))
+            continue
+        out.update(w for w in text.split() if len(w) >= 2)
+        joined = text.replace(" ", "")
+        out.update(joined[i:i + 3] for i in range(len(joined) - 2))
+    return {t[:64] for t in out}

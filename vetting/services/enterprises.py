@@ -138,6 +138,9 @@ def register(session: Session, actor: Actor, payload: Any) -> Registered:
     audit.record(session, actor, "enterprise.register", "enterprise", enterprise.id,
                  {"legal_name": enterprise.legal_name, "identifiers": [f"{s}:{v}" for s, v in identifiers],
                   "possible_duplicates": [d["id"] for d in duplicates]})
+    from vetting.services.search import index_enterprises
+
+    index_enterprises(session, [enterprise.id])
     session.commit()
     return Registered(enterprise, duplicates)
 
@@ -209,6 +212,9 @@ def merge(session: Session, actor: Actor, absorbed_id: int, surviving_id: int, r
     absorbed.merged_into_id = survivor.id
     session.flush()
     audit.record(session, actor, "enterprise.merge", "enterprise", absorbed.id, {"into": survivor.id, "reason": reason.strip()})
+    from vetting.services.search import index_enterprises
+
+    index_enterprises(session, [absorbed.id, survivor.id])
     evaluate_enterprise(session, actor, survivor.id, trigger=f"enterprise.merge:{absorbed.id}")
     session.commit()
     return survivor

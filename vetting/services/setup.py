@@ -50,6 +50,9 @@ def initialize(database: Database, seeds_path: Path, *, demo: bool,
             apply_demo(session, INIT_ACTOR, bundle, result.report, progress)
             result.loaded_demo = True
             ids = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).all()
+            from vetting.services.search import index_enterprises
+
+            index_enterprises(session, list(ids))
             evaluated = evaluate_many(session, INIT_ACTOR, ids, trigger="init")
             result.report.decisions = evaluated.evaluated
             if progress:

@@ -1,0 +1,94 @@
+"""Search by name and by identifier over the API, with the stored candidate index."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import valid_uscc
+from vetting.models import EnterpriseAlias
+from vetting.services.search import index_enterprises, reindex
+
+
+@pytest.fixture()
+def register(session, make_enterprise):
+    def _make(legal, chinese=None, aliases=(), **kw):
+        ent = make_enterprise(legal_name=legal, chinese_name=chinese, **kw)
+        ent.aliases = [EnterpriseAlias(name=a) for a in aliases]
+        session.flush()
+        index_enterprises(session, [ent.id])
+        return ent
+
+    return _make
+
+
+def _ids(client, query):
+    resp = client.get("/api/v1/enterprises", query_string=query)
+    assert resp.status_code == 200, resp.get_json()
+    return [r["enterprise"]["id"] for r in resp.get_json()["results"]], resp.get_json()
+
+
+@pytest.mark.parametrize("q", ["Zhongtie Wuju", "中铁五局", "China Railway No.5 Engineering Group Co., Ltd", "中鐵五局", "中铁"])
+def test_every_way_of_writing_the_name_lands_on_the_same_enterprise(client, register, q):
+    crec = register("China Railway No.5 Engineering Group Co., Ltd.", "中铁五局集团有限公司")
+    register("Lanting Harbour Works Co., Ltd.", "兰亭港务工程有限公司")
+    ids, body = _ids(client, {"q": q})
+    assert ids[0] == crec.id
+    top = body["results"][0]
+    assert 0 < top["score"] <= 1 and "through its" in top["explanation"]
+
+
+def test_bare_legal_forms_and_single_letters_find_nothing(client, register):
+    register("Bare Test Engineering Co., Ltd.", "测试工程有限公司")
+    for q in ("Co., Ltd.", "CORP", "集团", "a"):
+        assert _ids(client, {"q": q})[0] == []
+
+
+def test_filters_min_score_and_pagination(client, register):
+    a = register("Harbour Works Alpha Co., Ltd.", country="KE")
+    b = register("Harbour Works Beta Co., Ltd.", country="TZ")
+    assert set(_ids(client, {"q": "Harbour Works"})[0]) >= {a.id, b.id}
+    assert _ids(client, {"q": "Harbour Works", "country": "tz"})[0] == [b.id]
+    assert _ids(client, {"q": "Harbour Works", "min_score": 1})[0] == []
+    first, body = _ids(client, {"q": "Harbour Works", "limit": 1})
+    assert len(first) == 1 and body["total"] >= 2
+    assert client.get("/api/v1/enterprises", query_string={"q": "x", "limit": 0}).status_code == 422
+
+
+def test_identifier_lookup(client, register):
+    uscc = valid_uscc(777)
+    ent = register("Identifier Test Works Co., Ltd.", uscc=uscc)
+    ids, body = _ids(client, {"identifier": f"uscc:{uscc.lower()}"})
+    assert ids == [ent.id] and body["results"][0]["score"] == 1.0
+    wrong = uscc[:-1] + ("0" if uscc[-1] != "0" else "1")
+    bad = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{wrong}"})
+    assert bad.status_code == 422 and "check digit" in bad.get_json()["errors"]["identifier"][0]
+    unknown = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{valid_uscc(778)}"})
+    assert unknown.status_code == 404
+    both = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{uscc}", "q": "x"})
+    assert both.status_code == 422 and "q" in str(both.get_json()["errors"])
+
+
+def test_merged_enterprises_leave_the_index_and_reindex_rebuilds_it(client, session, register, make_account):
+    from vetting.services.enterprises import merge
+
+    survivor = register("Merge Survivor Bridge Co., Ltd.")
+    absorbed = register("Merge Absorbed Tunnel Co., Ltd.")
+    merge(session, make_account("registrar"), absorbed.id, survivor.id, "registered twice")
+    ids, body = _ids(client, {"q": "Merge Absorbed Tunnel"})
+    assert absorbed.id not in ids and ids[0] == survivor.id  # found through the name it brought as an alias
+    assert reindex(session) >= 2
+    assert _ids(client, {"q": "Merge Absorbed Tunnel"})[0][0] == survivor.id
+
+
+def test_cli_reindex(tmp_path):
+    from click.testing import CliRunner
+
+    from tests.conftest import scratch_database
+    from vetting.cli import main
+
+    with scratch_database(tmp_path, "reindex") as url:
+        env = {"VETTING_DATABASE_URL": url, "VETTING_INSTANCE_PATH": str(tmp_path / "i"), "VETTING_DEMO": "true"}
+        assert CliRunner().invoke(main, ["init"], env=env).exit_code == 0
+        result = CliRunner().invoke(main, ["search", "reindex"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "indexed 60 enterprises" in result.output
