@@ -165,3 +165,35 @@ def test_registry_pages_confirm_and_revoke(client, session, clock, make_account,
     assert 'id="listing-status">revoked' in client.get(page).get_data(as_text=True)
     stray = client.post("/registry/objections/1/decide", data={"csrf_token": csrf(page), "verdict": "no", "reason": "x"})
     assert stray.status_code == 400
+
+
+def test_the_lists_over_the_api_and_in_pages(client, session, clock, make_account, make_enterprise):
+    from vetting.services import listings
+
+    reviewer = _auth(session, make_account("reviewer"))
+    registrar = make_account("registrar")
+    listed = []
+    for country, name in (("KE", "Kenya Rail Black Co., Ltd."), ("TZ", "Tanzania Port Black Co., Ltd.")):
+        ent = make_enterprise(legal_name=name, country=country, contact_email="legal@x.example")
+        body = {"enterprise_id": ent.id, "conflict": {"declared": False},
+                "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+                "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
+        client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+        listed.append((ent, listings.open_proposal(session, ent.id)))
+    clock.advance(days=16)
+    for _ent, proposal in listed:
+        listings.confirm(session, registrar, proposal.id)
+
+    black = client.get("/api/v1/lists/black").get_json()
+    names = [e["legal_name"] for e in black["entries"]]
+    assert "Kenya Rail Black Co., Ltd." in names and "Tanzania Port Black Co., Ltd." in names
+    entry = next(e for e in black["entries"] if e["legal_name"].startswith("Kenya"))
+    assert entry["expires_on"] == "2030-05-19" and "SANCTIONS_LISTED" in entry["reason_codes"]
+    only_tz = client.get("/api/v1/lists/black?country=TZ").get_json()
+    assert [e["legal_name"] for e in only_tz["entries"]] == ["Tanzania Port Black Co., Ltd."]
+    assert client.get("/api/v1/lists/black?sort=nonsense").status_code == 422
+    assert client.get("/api/v1/lists/grey").status_code == 404
+
+    page = client.get("/lists/black?country=ke").get_data(as_text=True)
+    assert "Kenya Rail Black Co., Ltd." in page and "Tanzania Port Black" not in page
+    assert "Since" in page and "2030-05-19" in page

@@ -92,3 +92,17 @@ def test_cli_reindex(tmp_path):
         result = CliRunner().invoke(main, ["search", "reindex"], env=env)
         assert result.exit_code == 0, result.output
         assert "indexed 60 enterprises" in result.output
+
+
+def test_the_search_page(client, register):
+    crec = register("China Railway No.5 Engineering Group Co., Ltd.", "中铁五局集团有限公司", uscc=valid_uscc(901))
+    page = client.get("/search", query_string={"q": "Zhongtie Wuju"}).get_data(as_text=True)
+    assert f"/enterprises/{crec.id}" in page and "<mark>中铁五局集团有限公司</mark>" in page and "pinyin" in page
+    nothing = client.get("/search", query_string={"q": "Co., Ltd."}).get_data(as_text=True)
+    assert "Nothing matched" in nothing
+    jump = client.get("/search", query_string={"q": f"uscc:{valid_uscc(901)}"})
+    assert jump.status_code == 302 and jump.headers["Location"].endswith(f"/enterprises/{crec.id}")
+    wrong = client.get("/search", query_string={"q": "uscc:911"})
+    assert wrong.status_code == 422 and "length" in wrong.get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert 'role="search"' in home and 'href="/lists/black"' in home

@@ -37,6 +37,7 @@ def init_api(app: Flask) -> Api:
         api.register_blueprint(module.blp)
     api.register_blueprint(listings.objections_blp)
     api.register_blueprint(listings.repairs_blp)
+    api.register_blueprint(listings.lists_blp)
     from vetting.api.idempotency import init_idempotency
 
     init_idempotency(app)

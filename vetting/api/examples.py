@@ -99,6 +99,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/enterprises/{enterprise_id}"): {"response": dict(
         _ENTERPRISE, decision=_DECISION, grounds="Too few independent counted assessments to decide.", status=_STATUS)},
     ("get", "/api/v1/listings"): {"response": [_LISTING]},
+    ("get", "/api/v1/lists/{list_type}"): {"response": {"list": "black", "total": 1, "limit": 50, "offset": 0, "entries": [{
+        "enterprise_id": 17, "legal_name": _ENTERPRISE["legal_name"], "chinese_name": _ENTERPRISE["chinese_name"], "country": "CN",
+        "sector": "infrastructure", "listing_reference": "L2026-7F3A91C2", "effective_from": "2026-12-10", "expires_on": "2029-12-10",
+        "reason_codes": ["KNOCKOUT", "FORCED_EVICTION"], "grounds": _LISTING["grounds"], "total_score": 41.3}]}},
     ("post", "/api/v1/listings/{listing_id}/confirm"): {"response": dict(
         _LISTING, status="active", confirmed_at="2026-12-10T08:00:00+00:00", effective_from="2026-12-10", expires_on="2029-12-10")},
     ("post", "/api/v1/listings/{listing_id}/revoke"): {

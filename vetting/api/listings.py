@@ -15,6 +15,7 @@ from vetting.web import request_session
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1/listings", description="Listings and their due process (registrars)")
 objections_blp = Blueprint("objections", __name__, url_prefix="/api/v1/objections", description="Objections to listings")
+lists_blp = Blueprint("lists", __name__, url_prefix="/api/v1/lists", description="The red and the black list as they stand")
 repairs_blp = Blueprint("repairs", __name__, url_prefix="/api/v1/repair-requests",
                         description="Repair requests: a black-listed enterprise applies for removal after remediation")
 
@@ -185,3 +186,48 @@ class DecideRepair(MethodView):
     def post(self, args, request_id: int):  # noqa: ANN001, ANN201
         """Grant (the listing is removed) or refuse a repair request, with reasons."""
         return service.decide_repair(request_session(), current_account(), request_id, granted=args["granted"], reason=args["reason"])
+
+
+class ListQuery(StrictSchema):
+    country = fields.String(validate=validate.Length(equal=2))
+    sector = fields.String()
+    sort = fields.String(load_default="name", validate=validate.OneOf(sorted(service.SORTS)))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ListEntrySchema(Schema):
+    enterprise_id = fields.Integer()
+    legal_name = fields.String()
+    chinese_name = fields.String(allow_none=True)
+    country = fields.String()
+    sector = fields.String()
+    listing_reference = fields.String()
+    effective_from = fields.Date()
+    expires_on = fields.Date()
+    reason_codes = fields.List(fields.String())
+    grounds = fields.String()
+    total_score = fields.Float(allow_none=True)
+
+
+class ListPageSchema(Schema):
+    list = fields.String()
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+    entries = fields.List(fields.Nested(ListEntrySchema))
+
+
+@lists_blp.route("/<any(red, black):list_type>")
+class ListView(MethodView):
+    @lists_blp.arguments(ListQuery, location="query")
+    @lists_blp.response(200, ListPageSchema)
+    def get(self, args, list_type: str):  # noqa: ANN001, ANN201
+        """Every enterprise on the list now, with why, since when and until when; filterable by
+        host country and sector, sortable by name, since, expires or score."""
+        page = service.active_list(request_session(), list_type, **args)
+        entries = [{"enterprise_id": e.id, "legal_name": e.legal_name, "chinese_name": e.chinese_name, "country": e.country,
+                    "sector": e.sector, "listing_reference": x.reference, "effective_from": x.effective_from,
+                    "expires_on": x.expires_on, "reason_codes": x.reason_codes, "grounds": x.grounds, "total_score": score}
+                   for x, e, score in page.entries]
+        return {"list": list_type, "total": page.total, "limit": args["limit"], "offset": args["offset"], "entries": entries}

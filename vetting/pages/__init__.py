@@ -50,3 +50,41 @@ def enterprise(enterprise_id: int):  # noqa: ANN201
             error = f"'{raw}' is not a date: write it as YYYY-MM-DD"
     view = public_status(session, found.id, as_of)
     return render_template("enterprise.html", v=view, as_of=as_of, raw_as_of=raw, error=error), 400 if error else 200
+
+
+@bp.get("/search")
+def search():  # noqa: ANN201
+    """Results for the home page's search box: names in any script or form, or scheme:value."""
+    from vetting.errors import DomainError
+    from vetting.services import search as service
+
+    q = request.args.get("q", "").strip()
+    session = request_session()
+    if ":" in q and " " not in q:
+        try:
+            found = service.by_identifier(session, q)
+        except DomainError as exc:
+            return render_template("search.html", q=q, hits=[], total=0, message=exc.details.get("errors", {}).get(
+                "identifier", [exc.message])[0]), exc.status
+        return redirect(url_for("pages.enterprise", enterprise_id=found.id))
+    results = service.search(session, q) if q else service.Results(0, [])
+    message = None if not q or results.total else "Nothing matched. A legal form alone (\u201cCo., Ltd.\u201d) or a single letter finds nothing."
+    return render_template("search.html", q=q, hits=results.hits, total=results.total, message=message)
+
+
+@bp.get("/lists/<any(red, black):list_type>")
+def list_page(list_type: str):  # noqa: ANN201
+    """The red or the black list now, with filters and pages."""
+    from vetting.models import SECTORS
+    from vetting.services.listings import SORTS, active_list
+
+    per_page = 50
+    page_no = max(1, request.args.get("page", 1, type=int) or 1)
+    sort = request.args.get("sort", "name") if request.args.get("sort") in SORTS else "name"
+    country = (request.args.get("country") or "").strip().upper()[:2] or None
+    sector = request.args.get("sector") if request.args.get("sector") in SECTORS else None
+    page = active_list(request_session(), list_type, country=country, sector=sector, sort=sort, limit=per_page,
+                       offset=(page_no - 1) * per_page)
+    pages = max(1, (page.total + per_page - 1) // per_page)
+    return render_template("list.html", list_type=list_type, page=page, page_no=page_no, pages=pages, sort=sort,
+                           country=country or "", sector=sector or "", sectors=SECTORS, sorts=sorted(SORTS))

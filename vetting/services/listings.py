@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vetting import clock
@@ -463,3 +463,31 @@ def public_status(session: Session, enterprise_id: int, day: date | None = None)
     return PublicStatus(enterprise=enterprise, status=status_on(session, enterprise_id, day or clock.today(session)),
                         decision=decision, grounds=json.loads(decision.document)["grounds"] if decision else None,
                         history=history)
+
+
+SORTS = {"name": "name", "since": "since", "expires": "expires", "score": "score"}
+
+
+@dataclass(frozen=True)
+class ListPage:
+    total: int
+    entries: list[tuple[Listing, Enterprise, float | None]]  # listing, enterprise, total score of the decision
+
+
+def active_list(session: Session, list_type: str, *, country: str | None = None, sector: str | None = None,
+                sort: str = "name", limit: int = 50, offset: int = 0) -> ListPage:
+    """The enterprises on the red or black list now, filtered, sorted and paginated."""
+    if list_type not in ("red", "black"):
+        raise NotFound(f"no list '{list_type}' (there is a red and a black list)")
+    filters = [Listing.status == ListingStatus.ACTIVE, Listing.list_type == ListType(list_type), Listing.kind == "listing"]
+    if country:
+        filters.append(Enterprise.country == country.upper())
+    if sector:
+        filters.append(Enterprise.sector == sector)
+    order = {"name": (Enterprise.legal_name, Listing.id), "since": (Listing.effective_from.desc(), Listing.id),
+             "expires": (Listing.expires_on, Listing.id), "score": (Decision.total_score.desc(), Listing.id)}[sort]
+    base = (select(Listing, Enterprise, Decision.total_score).join(Enterprise, Enterprise.id == Listing.enterprise_id)
+            .join(Decision, Decision.id == Listing.decision_id).where(*filters))
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.execute(base.order_by(*order).limit(limit).offset(offset)).all()
+    return ListPage(total=total, entries=[(row[0], row[1], row[2]) for row in rows])
