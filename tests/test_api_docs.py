@@ -40,6 +40,8 @@ def _walk(tmp_path, env_extra, script):
         assert result.returncode == 0, result.stdout + result.stderr
         assert "NONE ['QUORUM_NOT_MET']" in result.stdout
         assert "NONE - Too few independent counted assessments" in result.stdout
+        assert re.search(r"Lanting Harbour Works Co\., Ltd\. (0\.[6-9]\d*|1\.0)\n", result.stdout)  # found by part of its name
+        assert "\nTrue\n" in result.stdout  # the Chinese name and the USCC lead to the same enterprise
     finally:
         _stop(proc, log)
     _audit_verifies(tmp_path, env_extra)
