@@ -43,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(work_bp)
     app.register_blueprint(registry_bp)
     _web_sessions(app)
+    from vetting.caching import init_caching
+
+    init_caching(app)
     register_error_handlers(app)
     return app
 

@@ -1,0 +1,30 @@
+"""HTTP caching of public reads: an ETag on every successful public GET (a matching
+If-None-Match gets 304 with no body) and a short shared Cache-Control. Anything answered for a
+signed-in person or a bearer token is marked private and not stored."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request, session
+
+#: Endpoints whose answers are the same for everyone.
+PUBLIC = frozenset({
+    "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "rulesets.ActiveRuleset", "enterprises.Enterprises",
+    "enterprises.EnterpriseView", "lists.ListView", "api-docs.openapi_json",
+})
+MAX_AGE = 60
+
+
+def init_caching(app: Flask) -> None:
+    @app.after_request
+    def _cache(response: Response) -> Response:
+        personal = "Authorization" in request.headers or "account_id" in session
+        if request.method not in ("GET", "HEAD") or response.status_code != 200 or request.endpoint not in PUBLIC or personal:
+            if personal or request.method not in ("GET", "HEAD"):
+                response.headers.setdefault("Cache-Control", "private, no-store")
+            return response
+        if response.direct_passthrough:
+            return response
+        response.add_etag()
+        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        response.vary.add("Cookie")
+        return response.make_conditional(request)
