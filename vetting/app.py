@@ -46,6 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from vetting.caching import init_caching
 
     init_caching(app)
+    from vetting.ratelimits import init_ratelimits
+
+    init_ratelimits(app)
     register_error_handlers(app)
     return app
 

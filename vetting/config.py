@@ -34,6 +34,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_DB_TIMEOUT", "5", "Seconds to wait for a database connection or lock before failing fast."),
     Setting("VETTING_LOG_LEVEL", "INFO", "Python logging level."),
     Setting("VETTING_SECURE_COOKIES", "false", "Send the sign-in cookie over HTTPS only; set true behind TLS."),
+    Setting("VETTING_RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live; a shared store (redis://host:6379) for several instances."),
+    Setting("VETTING_RATELIMIT_PUBLIC", "300 per minute", "Limit per client address on public reads (search, lists, enterprise pages)."),
+    Setting("VETTING_RATELIMIT_SENSITIVE", "10 per minute", "Limit per client address on sign-in and on public filings (objections, repair requests)."),
     Setting("VETTING_SMTP_URL", "unset (notices wait in the outbox)",
             "Where `vetting jobs run` delivers notices: smtp://[user:password@]host[:port][?starttls=true&from=address]."),
 )
@@ -98,6 +101,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values["VETTING_DB_POOL_SIZE"] = int(values.get("VETTING_DB_POOL_SIZE", 5))
     values["VETTING_DB_TIMEOUT"] = float(values.get("VETTING_DB_TIMEOUT", 5))
     values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
+    values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "memory://")
+    values.setdefault("VETTING_RATELIMIT_PUBLIC", "300 per minute")
+    values.setdefault("VETTING_RATELIMIT_SENSITIVE", "10 per minute")
     values["VETTING_SECURE_COOKIES"] = bool(_truthy(values.get("VETTING_SECURE_COOKIES")))
     values["SECRET_KEY"] = values["VETTING_SECRET_KEY"]
     values.setdefault("JSON_SORT_KEYS", False)

@@ -1,0 +1,35 @@
+"""Rate limits answer 429 with Retry-After, per client address, on public reads and filings."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture()
+def limited(engine, session_factory, tmp_path):
+    from vetting.app import create_app
+    from vetting.db import Database
+
+    database = Database(engine)
+    database.sessionmaker = session_factory
+    app = create_app({"VETTING_INSTANCE_PATH": str(tmp_path / "i"), "VETTING_SECRET_KEY": "k", "VETTING_DATABASE": database,
+                      "VETTING_RATELIMIT_PUBLIC": "3 per minute", "VETTING_RATELIMIT_SENSITIVE": "2 per minute", "TESTING": True})
+    return app.test_client()
+
+
+def test_public_reads_are_limited_with_retry_after(limited):
+    statuses = [limited.get("/api/v1/rulesets/active").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = limited.get("/api/v1/rulesets/active")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["code"] and "internal" not in refused.get_json()["message"]
+    other_client = limited.get("/api/v1/rulesets/active", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other_client.status_code == 200
+
+
+def test_filings_are_limited_more_tightly(limited):
+    body = {"reference": "L2026-NOPE", "contact_email": "x@y.example", "grounds": "g"}
+    statuses = [limited.post("/api/v1/objections", json=body).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    page = limited.get("/")
+    assert page.status_code == 200  # reads have their own, larger budget
