@@ -24,6 +24,14 @@ def clock(app, session):
     session.info.pop("clock", None)
 
 
+def _file_black(client, headers, enterprise):
+    """File and submit an assessment that confirms a knock-out: the enterprise is proposed for the black list."""
+    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
+            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
+            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
+    return client.post("/api/v1/assessments?submit=true", json=body, headers=headers)
+
+
 def _auth(session, account):
     return {"Authorization": f"Bearer {issue_token(session, SystemActor('test'), account)}"}
 
@@ -36,10 +44,7 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
     enterprise = make_enterprise(contact_email="legal@quay.example")
     reviewer = _auth(session, make_account("reviewer"))
     registrar = _auth(session, make_account("registrar"))
-    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
-            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
-            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
-    filed = client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    filed = _file_black(client, reviewer, enterprise)
     assert filed.status_code == 201 and filed.get_json()["decision"]["outcome"] == "BLACK"
 
     queue = client.get("/api/v1/listings?status=proposed", headers=registrar).get_json()
@@ -111,10 +116,7 @@ def test_the_enterprise_page_answers_as_of_a_date(client, session, clock, make_a
     enterprise = make_enterprise(contact_email="legal@quay.example")
     reviewer = _auth(session, make_account("reviewer"))
     registrar = make_account("registrar")
-    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
-            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
-            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
-    client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    _file_black(client, reviewer, enterprise)
     proposal = listings.open_proposal(session, enterprise.id)
     clock.advance(days=16)
     listings.confirm(session, registrar, proposal.id)
@@ -137,10 +139,7 @@ def test_registry_pages_confirm_and_revoke(client, session, clock, make_account,
     enterprise = make_enterprise(contact_email="legal@quay.example")
     reviewer = _auth(session, make_account("reviewer"))
     registrar = make_account("registrar")
-    body = {"enterprise_id": enterprise.id, "conflict": {"declared": False},
-            "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
-            "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
-    client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+    _file_black(client, reviewer, enterprise)
     proposal = listings.open_proposal(session, enterprise.id)
     with client.session_transaction() as web:
         web.update({"account_id": registrar.id, "fingerprint": session_fingerprint(registrar)})
@@ -175,10 +174,7 @@ def test_the_lists_over_the_api_and_in_pages(client, session, clock, make_accoun
     listed = []
     for country, name in (("KE", "Kenya Rail Black Co., Ltd."), ("TZ", "Tanzania Port Black Co., Ltd.")):
         ent = make_enterprise(legal_name=name, country=country, contact_email="legal@x.example")
-        body = {"enterprise_id": ent.id, "conflict": {"declared": False},
-                "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
-                "knockouts": [{"code": "SANCTIONS_LISTED", "status": "confirmed", "evidence": EV}]}
-        client.post("/api/v1/assessments?submit=true", json=body, headers=reviewer)
+        _file_black(client, reviewer, ent)
         listed.append((ent, listings.open_proposal(session, ent.id)))
     clock.advance(days=16)
     for _ent, proposal in listed:
