@@ -5,16 +5,28 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture()
-def limited(engine, session_factory, tmp_path):
+def _client(engine, session_factory, tmp_path, **extra):
     from vetting.app import create_app
     from vetting.db import Database
 
     database = Database(engine)
     database.sessionmaker = session_factory
     app = create_app({"VETTING_INSTANCE_PATH": str(tmp_path / "i"), "VETTING_SECRET_KEY": "k", "VETTING_DATABASE": database,
-                      "VETTING_RATELIMIT_PUBLIC": "3 per minute", "VETTING_RATELIMIT_SENSITIVE": "2 per minute", "TESTING": True})
+                      "VETTING_RATELIMIT_PUBLIC": "3 per minute", "VETTING_RATELIMIT_SENSITIVE": "2 per minute", "TESTING": True,
+                      **extra})
     return app.test_client()
+
+
+@pytest.fixture()
+def limited(engine, session_factory, tmp_path):
+    return _client(engine, session_factory, tmp_path)
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(engine, session_factory, tmp_path):
+    client = _client(engine, session_factory, tmp_path, VETTING_TRUSTED_PROXIES=1)
+    alice = [client.get("/", headers={"X-Forwarded-For": "203.0.113.7"}).status_code for _ in range(4)]
+    bob = client.get("/", headers={"X-Forwarded-For": "198.51.100.9"}).status_code
+    assert alice == [200, 200, 200, 429] and bob == 200
 
 
 def test_public_reads_are_limited_with_retry_after(limited):

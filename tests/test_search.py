@@ -106,3 +106,23 @@ def test_the_search_page(client, register):
     assert wrong.status_code == 422 and "length" in wrong.get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert 'role="search"' in home and 'href="/lists/black"' in home
+
+
+def test_the_method_page_is_rendered_from_the_active_ruleset(client, session):
+    import json
+
+    from markupsafe import escape
+    from sqlalchemy import select
+
+    from vetting.models import Ruleset, RulesetStatus
+
+    doc = json.loads(session.scalar(select(Ruleset.document).where(Ruleset.status == RulesetStatus.ACTIVE)))
+    page = client.get("/method").get_data(as_text=True)
+    assert f"Ruleset <b>{doc['version']}</b>" in page
+    for criterion in doc["criteria"]:
+        assert f"<b>{criterion['code']}</b>" in page
+        for text in criterion["rubric"].values():
+            assert str(escape(text)) in page
+    for row in doc["outcomes"]:
+        assert str(escape(row["when"])) in page
+    assert f"within {doc['durations']['objection_days']} days" in page

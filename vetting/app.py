@@ -50,6 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_ratelimits(app)
     register_error_handlers(app)
+    if settings["VETTING_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["VETTING_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -8,7 +8,7 @@ from flask import Flask, Response, request, session
 
 #: Endpoints whose answers are the same for everyone.
 PUBLIC = frozenset({
-    "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "rulesets.ActiveRuleset", "enterprises.Enterprises",
+    "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "pages.method", "rulesets.ActiveRuleset", "enterprises.Enterprises",
     "enterprises.EnterpriseView", "lists.ListView", "api-docs.openapi_json",
 })
 MAX_AGE = 60

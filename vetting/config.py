@@ -37,6 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live; a shared store (redis://host:6379) for several instances."),
     Setting("VETTING_RATELIMIT_PUBLIC", "300 per minute", "Limit per client address on public reads (search, lists, enterprise pages)."),
     Setting("VETTING_RATELIMIT_SENSITIVE", "10 per minute", "Limit per client address on sign-in and on public filings (objections, repair requests)."),
+    Setting("VETTING_TRUSTED_PROXIES", "0", "How many reverse proxies in front set X-Forwarded-For/-Proto (their client address is then used for rate limits)."),
     Setting("VETTING_SMTP_URL", "unset (notices wait in the outbox)",
             "Where `vetting jobs run` delivers notices: smtp://[user:password@]host[:port][?starttls=true&from=address]."),
 )
@@ -101,6 +102,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values["VETTING_DB_POOL_SIZE"] = int(values.get("VETTING_DB_POOL_SIZE", 5))
     values["VETTING_DB_TIMEOUT"] = float(values.get("VETTING_DB_TIMEOUT", 5))
     values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
+    values["VETTING_TRUSTED_PROXIES"] = int(values.get("VETTING_TRUSTED_PROXIES") or 0)
     values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "memory://")
     values.setdefault("VETTING_RATELIMIT_PUBLIC", "300 per minute")
     values.setdefault("VETTING_RATELIMIT_SENSITIVE", "10 per minute")

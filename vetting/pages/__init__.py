@@ -88,3 +88,15 @@ def list_page(list_type: str):  # noqa: ANN201
     pages = max(1, (page.total + per_page - 1) // per_page)
     return render_template("list.html", list_type=list_type, page=page, page_no=page_no, pages=pages, sort=sort,
                            country=country or "", sector=sector or "", sectors=SECTORS, sorts=sorted(SORTS))
+
+
+@bp.get("/method")
+def method():  # noqa: ANN201
+    """How decisions are made: the active ruleset's criteria, rubrics, weights, thresholds,
+    outcome table and durations, rendered from the ruleset itself."""
+    import json
+
+    from vetting.services.rulesets import active_ruleset
+
+    ruleset = active_ruleset(request_session())
+    return render_template("method.html", ruleset=ruleset, doc=json.loads(ruleset.document))
