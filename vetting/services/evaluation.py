@@ -238,27 +238,22 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
 def _propose(session: Session, actor: Actor | None, outcomes: list[tuple[int, str, int]]) -> None:
     """Hand the decisions that call for a change of list to the listings service, reading the
     batch's current listings and proposals in one query."""
-    from vetting.models import Listing, ListingStatus
+    from vetting.models import Listing, ListingStatus, ListType
     from vetting.services import listings
 
     enterprise_ids = [e for e, _o, _d in outcomes]
-    active: dict[int, str] = {}
-    proposed: dict[int, tuple[str, str]] = {}
+    active: dict[int, ListType] = {}
+    proposed: dict[int, tuple[str, ListType]] = {}
     for ent_id, status, list_type, kind in session.execute(
         select(Listing.enterprise_id, Listing.status, Listing.list_type, Listing.kind)
         .where(Listing.enterprise_id.in_(enterprise_ids), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
     ):
         if status is ListingStatus.ACTIVE:
-            active[ent_id] = list_type.value
+            active[ent_id] = list_type
         else:
-            proposed[ent_id] = (kind, list_type.value)
+            proposed[ent_id] = (kind, list_type)
     for ent_id, outcome, decision_id in outcomes:
-        target = {"RED": "red", "BLACK": "black"}.get(outcome)
-        if target is not None:
-            wanted = None if active.get(ent_id) == target else ("listing", target)
-        else:
-            wanted = ("removal", active[ent_id]) if ent_id in active else None
-        if proposed.get(ent_id) == wanted:
+        if proposed.get(ent_id) == listings.called_for(outcome, active.get(ent_id)):
             continue  # nothing to propose or withdraw: the listings service would do nothing
         listings.on_decision(session, actor or SYSTEM, session.get(Decision, decision_id))
 

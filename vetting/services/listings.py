@@ -74,20 +74,26 @@ def open_proposal(session: Session, enterprise_id: int) -> Listing | None:
     return session.scalar(select(Listing).where(Listing.enterprise_id == enterprise_id, Listing.status == ListingStatus.PROPOSED))
 
 
+def called_for(outcome: str, active: ListType | None) -> tuple[str, ListType] | None:
+    """The proposal an outcome calls for, given the list the enterprise is on: ("listing", list)
+    to put it on a list, ("removal", list) to take it off, or None."""
+    target = _LIST_FOR.get(outcome)
+    if target is not None and active is not target:
+        return ("listing", target)
+    if target is None and active is not None:
+        return ("removal", active)
+    return None
+
+
 def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing | None:
     """Propose what ``decision`` calls for (flushes; the caller's transaction commits it).
 
     RED or BLACK differing from the active list proposes that list; NONE while on a list
     proposes the removal. An open proposal that the decision no longer calls for is withdrawn;
     one it still calls for stands as it is."""
-    target = _LIST_FOR.get(decision.outcome.value)
     active = active_listing(session, decision.enterprise_id)
     proposal = open_proposal(session, decision.enterprise_id)
-    wanted: tuple[str, ListType] | None = None
-    if target is not None and not (active is not None and active.list_type is target):
-        wanted = ("listing", target)
-    elif target is None and active is not None:
-        wanted = ("removal", active.list_type)
+    wanted = called_for(decision.outcome.value, active.list_type if active else None)
     if proposal is not None:
         if wanted == (proposal.kind, proposal.list_type):
             return None
