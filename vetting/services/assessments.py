@@ -84,23 +84,34 @@ def _require_reviewer(actor: Actor) -> Account:
     return actor
 
 
+def check_targets(session: Session, enterprise_id: int, project_id: int | None) -> tuple[int, int | None]:
+    """The enterprise an assessment names exists and was not merged away, and its project (if
+    any) belongs to it; else a 422 naming the field."""
+    from vetting.models import Enterprise, Project
+
+    with session.no_autoflush:
+        enterprise = session.get(Enterprise, enterprise_id)
+        if enterprise is None:
+            raise ValidationError("the assessment has errors", {"enterprise_id": [f"no enterprise {enterprise_id}"]})
+        if enterprise.merged_into_id is not None:
+            raise ValidationError("the assessment has errors", {"enterprise_id": [
+                f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}; file against that one"]})
+        if project_id is not None:
+            project = session.get(Project, project_id)
+            if project is None or project.enterprise_id != enterprise.id:
+                raise ValidationError("the assessment has errors", {"project_id": ["not a project of this enterprise"]})
+    return enterprise.id, project_id
+
+
 def _apply(session: Session, assessment: Assessment, data: dict) -> None:
     """Write parsed input onto an assessment (replacing scores/findings/evidence if given)."""
-    from vetting.models import CriterionScore, Enterprise, EvidenceReference, FindingStatus, KnockoutFinding, Project
+    from vetting.models import CriterionScore, EvidenceReference, FindingStatus, KnockoutFinding
 
-    if "enterprise_id" in data:
-        enterprise = session.get(Enterprise, data["enterprise_id"])
-        if enterprise is None:
-            raise ValidationError("the assessment has errors", {"enterprise_id": [f"no enterprise {data['enterprise_id']}"]})
-        if enterprise.merged_into_id is not None:
-            raise ValidationError("the assessment has errors",
-                                  {"enterprise_id": [f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}; file against that one"]})
-        assessment.enterprise_id = enterprise.id
-    if data.get("project_id") is not None:
-        project = session.get(Project, data["project_id"])
-        if project is None or project.enterprise_id != assessment.enterprise_id:
-            raise ValidationError("the assessment has errors", {"project_id": ["not a project of this enterprise"]})
-        assessment.project_id = project.id
+    if "enterprise_id" in data or data.get("project_id") is not None:
+        enterprise_id, project_id = check_targets(session, data.get("enterprise_id", assessment.enterprise_id), data.get("project_id"))
+        assessment.enterprise_id = enterprise_id
+        if project_id is not None:
+            assessment.project_id = project_id
     if "summary" in data:
         assessment.summary = data["summary"]
     if data.get("conflict") is not None:
@@ -359,15 +370,11 @@ def validate(session: Session, actor: Actor, payload: dict, *, complete: bool = 
     writing nothing; returns the version of the ruleset it was checked against."""
     import json as _json
 
-    from vetting.models import Enterprise
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
 
     _require_reviewer(actor)
     ruleset = active_ruleset(session)
     data = parse(payload, _json.loads(ruleset.document), complete=complete)
-    enterprise = session.get(Enterprise, data["enterprise_id"])
-    if enterprise is None or enterprise.merged_into_id is not None:
-        why = f"no enterprise {data['enterprise_id']}" if enterprise is None else f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}"
-        raise ValidationError("the assessment has errors", {"enterprise_id": [why]})
+    check_targets(session, data["enterprise_id"], data.get("project_id"))
     return ruleset.version

@@ -28,17 +28,16 @@ from vetting.models import (
     Assessment,
     AssessmentStatus,
     CriterionScore,
-    Enterprise,
     EvidenceReference,
     FindingStatus,
     IdempotencyKey,
     KnockoutFinding,
-    Project,
     Role,
 )
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
+from vetting.services.assessments import check_targets
 from vetting.services.evaluation import evaluate_many
 from vetting.services.rulesets import active_ruleset
 
@@ -174,26 +173,6 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             accounts[email] = found
         return accounts[email]
 
-    targets: dict[int, Enterprise | None] = {}
-
-    def _check_targets(data: dict[str, Any]) -> None:
-        """The enterprise (and project) a record names exist, as when filing one by one."""
-        enterprise_id = data["enterprise_id"]
-        if enterprise_id not in targets:
-            with session.no_autoflush:
-                targets[enterprise_id] = session.get(Enterprise, enterprise_id)
-        enterprise = targets[enterprise_id]
-        if enterprise is None:
-            raise ValidationError("the record has errors", {"enterprise_id": [f"no enterprise {enterprise_id}"]})
-        if enterprise.merged_into_id is not None:
-            raise ValidationError("the record has errors", {"enterprise_id": [
-                f"enterprise {enterprise.id} was merged into {enterprise.merged_into_id}; file against that one"]})
-        if data.get("project_id") is not None:
-            with session.no_autoflush:
-                project = session.get(Project, data["project_id"])
-            if project is None or project.enterprise_id != enterprise_id:
-                raise ValidationError("the record has errors", {"project_id": ["not a project of this enterprise"]})
-
     def flush_chunk() -> None:
         nonlocal pending, touched
         if not pending:
@@ -246,7 +225,7 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                     continue
                 seen_keys.add((reviewer.id, key))
             data = parse(body, document, complete=True)
-            _check_targets(data)
+            check_targets(session, data["enterprise_id"], data.get("project_id"))
             pending.append((data, key, digest, reviewer, where))
             touched.add(data["enterprise_id"])
             report.accepted.append(where)
