@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request, session
 
-#: Endpoints whose answers are the same for everyone.
+#: Endpoints whose answers are the same for everyone (cached here, rate-limited as public reads).
 PUBLIC = frozenset({
     "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "pages.method", "rulesets.ActiveRuleset", "enterprises.Enterprises",
     "enterprises.EnterpriseView", "lists.ListView", "api-docs.openapi_json",

@@ -9,8 +9,8 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-PUBLIC_READS = ("pages.home", "pages.enterprise", "pages.search", "pages.list_page", "enterprises.Enterprises",
-                "enterprises.EnterpriseView", "lists.ListView", "rulesets.ActiveRuleset")
+from vetting.caching import PUBLIC
+
 SENSITIVE = ("work.sign_in_view", "objections.Objections", "repairs.Repairs", "registry.objection_form")
 
 
@@ -18,7 +18,7 @@ def init_ratelimits(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["VETTING_RATELIMIT_STORAGE_URL"],
                       headers_enabled=True, strategy="moving-window")
     reads, sensitive = app.config["VETTING_RATELIMIT_PUBLIC"], app.config["VETTING_RATELIMIT_SENSITIVE"]
-    for endpoint in PUBLIC_READS:
+    for endpoint in sorted(PUBLIC):
         app.view_functions[endpoint] = limiter.limit(reads, methods=["GET"])(app.view_functions[endpoint])
     for endpoint in SENSITIVE:
         app.view_functions[endpoint] = limiter.limit(sensitive, methods=["POST"])(app.view_functions[endpoint])

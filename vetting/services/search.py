@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from vetting.errors import NotFound, ValidationError
 from vetting.matching import Match, best_match, tokens
+from vetting.matching.score import searchable
 from vetting.models import Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameToken
 
 CANDIDATES = 300
@@ -75,7 +76,7 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
            min_score: float = 0.6, limit: int = 20, offset: int = 0) -> Results:
     """Enterprises whose names match ``q``, best first, each with its score and explanation."""
     query_tokens = sorted(tokens(q))
-    if not query_tokens or best_match(q, [q]) is None:
+    if not query_tokens or not searchable(q):
         return Results(0, [])
     shared = func.count(NameToken.id).label("shared")
     candidate_query = (select(NameToken.enterprise_id, shared).where(NameToken.token.in_(query_tokens))
