@@ -154,20 +154,14 @@ class EnterpriseView(MethodView):
     def get(self, args, enterprise_id: int):  # noqa: ANN001, ANN201
         """An enterprise with its names, identifiers, projects, latest decision and the list it
         is on (today, or on the ``as_of`` date)."""
-        import json
-
-        from vetting import clock
-        from vetting.services.evaluation import latest_decision
-        from vetting.services.listings import status_on
+        from vetting.services.listings import public_status
 
         session = request_session()
         enterprise, merged = service.resolve(session, enterprise_id)
         if merged:
             return redirect(url_for("enterprises.EnterpriseView", enterprise_id=enterprise.id, **request.args), code=308)
-        decision = latest_decision(session, enterprise.id)
-        enterprise.status = status_on(session, enterprise.id, args.get("as_of") or clock.today(session))
-        enterprise.decision = decision
-        enterprise.grounds = json.loads(decision.document)["grounds"] if decision else None
+        seen = public_status(session, enterprise.id, args.get("as_of"))
+        enterprise.status, enterprise.decision, enterprise.grounds = seen.status, seen.decision, seen.grounds
         return enterprise
 
 

@@ -133,7 +133,7 @@ def assessment(assessment_id: int):  # noqa: ANN201
         values = form_from_payload(assessments.stored_payload(row))
         values["summary"] = row.summary or ""
         return _form_page(values, {}, assessment=row)
-    moved = next((r for r in assessments.dashboard(session, user) if r.assessment.id == row.id), None)
+    moved = next(iter(assessments.dashboard(session, user, assessment_id=row.id)), None)
     document = json.loads(row.ruleset.document)
     return render_template("work/assessment.html", a=row, payload=assessments.stored_payload(row), moved=moved,
                            criteria=document["criteria"])

@@ -324,9 +324,9 @@ class DashboardRow:
     current: Decision | None  # the enterprise's latest decision
 
 
-def dashboard(session: Session, actor: Actor, *, limit: int = 100) -> list[DashboardRow]:
+def dashboard(session: Session, actor: Actor, *, limit: int = 100, assessment_id: int | None = None) -> list[DashboardRow]:
     """The assessments an account works with (its association's; registrars: everyone's),
-    newest first, each with the decision it moved."""
+    newest first, each with the decision it moved; with ``assessment_id``, just that one."""
     from sqlalchemy import func, or_, select
     from sqlalchemy.orm import load_only
 
@@ -336,6 +336,8 @@ def dashboard(session: Session, actor: Actor, *, limit: int = 100) -> list[Dashb
     query = select(Assessment).order_by(Assessment.id.desc()).limit(limit)
     if account is not None and account.role is not Role.REGISTRAR:
         query = query.where(Assessment.association_id == account.association_id)
+    if assessment_id is not None:
+        query = query.where(Assessment.id == assessment_id)
     assessments = session.scalars(query).all()
     if not assessments:
         return []
