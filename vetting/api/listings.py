@@ -54,12 +54,17 @@ class EvidenceItem(StrictSchema):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class ObjectionInput(StrictSchema):
+class NotifiedInput(StrictSchema):
+    """What the public quotes to act on a listing: its reference and the notice's address."""
+
     reference = fields.String(required=True, metadata={"description": "the listing reference quoted in the notice"})
     contact_email = fields.String(required=True, metadata={"description": "the address the notice was sent to"})
     contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
-    grounds = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     evidence = fields.List(fields.Nested(EvidenceItem), load_default=list)
+
+
+class ObjectionInput(NotifiedInput):
+    grounds = fields.String(required=True, validate=validate.Length(min=1, max=20000))
 
 
 class ObjectionSchema(Schema):
@@ -140,12 +145,8 @@ class Decide(MethodView):
                                         reason=args["reason"])
 
 
-class RepairInput(StrictSchema):
-    reference = fields.String(required=True, metadata={"description": "the black listing's reference"})
-    contact_email = fields.String(required=True, metadata={"description": "the address the listing's notice was sent to"})
-    contact_name = fields.String(load_default=None, validate=validate.Length(max=200))
+class RepairInput(NotifiedInput):
     remediation = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    evidence = fields.List(fields.Nested(EvidenceItem), load_default=list)
 
 
 class RepairSchema(Schema):
