@@ -41,17 +41,16 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         plan["evidence_needed"] = {"coverage": round(ctx["coverage"], 4), "required": ctx["min_evidence_coverage"]}
         ctx["coverage"] = ctx["min_evidence_coverage"]
 
-    from vetting.rules.engine import row_holds
+    from vetting.rules.engine import first_match, row_holds
     from vetting.rules.fastpath import Unsupported
 
     # Only the scores change below; rows that do not mention them are evaluated once.
     dynamic = {"total", "min_pillar", "pillars", "scored"}
     static = {i: row_holds(ruleset, model, i, ctx)
               for i, names in enumerate(model.row_names) if not dynamic.intersection(names)}
-    rows = [(i, row["outcome"], static.get(i)) for i, row in enumerate(model.rows)]
     goal = rank(target)
     # (rank of the row's outcome, its fixed result or None, the fast closure or None, index)
-    checks = [(rank(o), fixed, model.fast[i], i) for i, o, fixed in rows]
+    checks = [(rank(row["outcome"]), static.get(i), model.fast[i], i) for i, row in enumerate(model.rows)]
 
     def holds(pillars: dict[str, float], total: float) -> bool:
         """Whether pillar scores ``pillars`` and ``total`` reach the target."""
@@ -74,7 +73,7 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
 
     space = _Space(model, medians)
     if not space.scored:
-        reached = _first(rows, ruleset, model, ctx) >= goal
+        reached = rank(model.rows[first_match(ruleset, ctx)]["outcome"]) >= goal
         raised: dict[str, float] = {}
     else:
         raised, reached = space.fewest(holds)
@@ -82,15 +81,6 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
     plan["reachable"] = reached
     plan["summary"] = _words(plan)
     return plan
-
-
-def _first(rows: list[tuple[int, str, bool | None]], ruleset: Any, model: Any, ctx: dict[str, Any]) -> int:
-    from vetting.rules.engine import rank, row_holds
-
-    for i, outcome, fixed in rows:
-        if fixed if fixed is not None else row_holds(ruleset, model, i, ctx):
-            return rank(outcome)
-    return -1
 
 
 class _Space:
