@@ -63,6 +63,7 @@ ACCESS = {
     ("GET", "/api/v1/lists/<any(red, black):list_type>"): PUBLIC | {"suspended"},
     ("GET", "/search"): PUBLIC | {"suspended"},
     ("GET", "/method"): PUBLIC | {"suspended"},
+    ("GET", "/statistics"): PUBLIC | {"suspended"},
     ("GET", "/lists/<any(red, black):list_type>"): PUBLIC | {"suspended"},
     ("POST", "/api/v1/listings/<int:listing_id>/confirm"): REGISTRAR,
     ("POST", "/api/v1/listings/<int:listing_id>/revoke"): REGISTRAR,

@@ -46,6 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from vetting.caching import init_caching
 
     init_caching(app)
+    from vetting.i18n import init_i18n
+
+    init_i18n(app)  # after caching: its hook runs first, so caching sees the language cookie it sets
     from vetting.ratelimits import init_ratelimits
 
     init_ratelimits(app)

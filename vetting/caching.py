@@ -8,7 +8,7 @@ from flask import Flask, Response, request, session
 
 #: Endpoints whose answers are the same for everyone (cached here, rate-limited as public reads).
 PUBLIC = frozenset({
-    "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "pages.method", "rulesets.ActiveRuleset", "enterprises.Enterprises",
+    "pages.home", "pages.enterprise", "pages.search", "pages.list_page", "pages.method", "pages.statistics", "rulesets.ActiveRuleset", "enterprises.Enterprises",
     "enterprises.EnterpriseView", "lists.ListView", "api-docs.openapi_json",
 })
 MAX_AGE = 60
@@ -17,7 +17,8 @@ MAX_AGE = 60
 def init_caching(app: Flask) -> None:
     @app.after_request
     def _cache(response: Response) -> Response:
-        personal = "Authorization" in request.headers or "account_id" in session
+        # A response that sets a cookie (a language chosen with ?lang=) is never shared.
+        personal = "Authorization" in request.headers or "account_id" in session or "Set-Cookie" in response.headers
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or request.endpoint not in PUBLIC or personal:
             if personal or request.method not in ("GET", "HEAD"):
                 response.headers.setdefault("Cache-Control", "private, no-store")

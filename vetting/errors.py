@@ -9,6 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def N_(message: str) -> str:  # noqa: N802
+    """Mark a fixed message for translation without translating it: the API answers in
+    English, and a page shows the message in its reader's language (``gettext(message)``)."""
+    return message
+
+
 class DomainError(Exception):
     """Base class of every error the service layer raises on purpose."""
 

@@ -28,6 +28,7 @@ class Match:
     name: str  # the stored name that matched
     query_form: str
     name_form: str
+    name_text: str  # the stored name in the form that matched
     explanation: str
 
 
@@ -81,6 +82,6 @@ def best_match(query: str, names: Iterable[str]) -> Match | None:
             for qf in query_forms:
                 score = round(_pair_score(qf.kind, qf.text, nf.kind, nf.text) * factor, 4)
                 if best is None or score > best.score:
-                    best = Match(score=score, name=name, query_form=qf.kind, name_form=nf.kind,
+                    best = Match(score=score, name=name, query_form=qf.kind, name_form=nf.kind, name_text=nf.text,
                                  explanation=f"matched \u201c{name}\u201d through its {_LABEL[nf.kind]} \u201c{nf.text}\u201d")
     return best

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from vetting.models import Enterprise, Listing, ListingStatus, ListType, Ruleset, RulesetStatus
+from vetting.pages.labels import term
 from vetting.web import request_session
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -47,9 +49,25 @@ def enterprise(enterprise_id: int):  # noqa: ANN201
         try:
             as_of = date.fromisoformat(raw)
         except ValueError:
-            error = f"'{raw}' is not a date: write it as YYYY-MM-DD"
+            error = gettext("‘%(raw)s’ is not a date: write it as YYYY-MM-DD", raw=raw)
     view = public_status(session, found.id, as_of)
-    return render_template("enterprise.html", v=view, as_of=as_of, raw_as_of=raw, error=error), 400 if error else 200
+    return render_template("enterprise.html", v=view, as_of=as_of, raw_as_of=raw, error=error,
+                           pillars=_pillar_rows(session, view.decision),
+                           proposals=list({l.id: l for _e, l in view.history if l.status.value == "proposed"}.values())), \
+        400 if error else 200
+
+
+def _pillar_rows(session, decision) -> list[tuple[str, float | None]]:  # noqa: ANN001
+    """(label, score) per pillar of the decision's ruleset, in the ruleset's order."""
+    import json
+
+    from vetting.models import Ruleset
+
+    if decision is None:
+        return []
+    document = json.loads(session.get(Ruleset, decision.ruleset_id).document)
+    scores = decision.pillar_scores or {}
+    return [(f"{term(p['name'])} ({p['code']})", scores.get(p["code"])) for p in document["pillars"]]
 
 
 @bp.get("/search")
@@ -68,7 +86,8 @@ def search():  # noqa: ANN201
                 "identifier", [exc.message])[0]), exc.status
         return redirect(url_for("pages.enterprise", enterprise_id=found.id))
     results = service.search(session, q) if q else service.Results(0, [])
-    message = None if not q or results.total else "Nothing matched. A legal form alone (\u201cCo., Ltd.\u201d) or a single letter finds nothing."
+    message = None if not q or results.total else gettext(
+        "Nothing matched. A legal form alone (“Co., Ltd.”) or a single letter finds nothing.")
     return render_template("search.html", q=q, hits=results.hits, total=results.total, message=message)
 
 
@@ -100,3 +119,20 @@ def method():  # noqa: ANN201
 
     ruleset = active_ruleset(request_session())
     return render_template("method.html", ruleset=ruleset, doc=json.loads(ruleset.document))
+
+
+@bp.get("/statistics")
+def statistics():  # noqa: ANN201
+    """Listings per list over time, by host country and by sector, and rater agreement per
+    criterion: each chart drawn as inline SVG beside a table of its numbers."""
+    from vetting.pages.labels import SECTORS
+    from vetting.services.statistics import statistics as figures
+
+    s = figures(request_session())
+    breakdowns = []
+    for key, rows, label in (("by-country", s.by_host_country, None), ("by-sector", s.by_sector, SECTORS)):
+        named = [(str(label.get(r.key, r.key)) if label else r.key, r) for r in rows]
+        breakdowns.append({"id": key, "rows": named, "peak": max([r.red for r in rows] + [r.black for r in rows] + [1]),
+                           "red": [(name, r.red) for name, r in named], "black": [(name, r.black) for name, r in named]})
+    alphas = [(a.code, max(0.0, a.alpha) if a.alpha is not None else None) for a in s.agreement]
+    return render_template("statistics.html", s=s, breakdowns=breakdowns, alphas=alphas)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -22,8 +23,8 @@ SCORE_CHOICES = ("0", "1", "2", "3", "4", "n/a")
 
 
 class SignInForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(message="enter your email"), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(message="enter your password"), Length(max=1000)])
+    email = StringField(_l("Email"), validators=[DataRequired(message=_l("enter your email")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("enter your password")), Length(max=1000)])
     next = HiddenField()
 
 
@@ -33,16 +34,16 @@ class ActionForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name of the new token", validators=[DataRequired(message="name the token"), Length(max=100)])
+    name = StringField(_l("Name of the new token"), validators=[DataRequired(message=_l("name the token")), Length(max=100)])
 
 
 class AccountForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(message="enter an email"), Length(max=254)])
-    display_name = StringField("Name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=[SelectChoice("reviewer", "Reviewer"), SelectChoice("association_admin", "Association admin"),
-                                        SelectChoice("registrar", "Registrar")])
-    association = StringField("Association code (not for registrars)", validators=[Length(max=32)])
-    password = PasswordField("Initial password (at least 12 characters)", validators=[Length(max=1000)])
+    email = StringField(_l("Email"), validators=[DataRequired(message=_l("enter an email")), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=[SelectChoice("reviewer", _l("Reviewer")), SelectChoice("association_admin", _l("Association admin")),
+                                        SelectChoice("registrar", _l("Registrar"))])
+    association = StringField(_l("Association code (not for registrars)"), validators=[Length(max=32)])
+    password = PasswordField(_l("Initial password (at least 12 characters)"), validators=[Length(max=1000)])
 
 
 def _text(form: Mapping[str, str], key: str) -> str:

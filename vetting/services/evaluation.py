@@ -13,11 +13,12 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from vetting import rules
+from vetting import clock, rules
 from vetting.errors import NotFound
 from vetting.models import (
     Assessment,
@@ -33,7 +34,6 @@ from vetting.models import (
     Project,
     Ruleset,
 )
-from vetting.models.types import utcnow
 from vetting.services.actors import SYSTEM, Actor, actor_id
 from vetting.services.rulesets import active_ruleset
 
@@ -155,7 +155,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 
 
 def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rules.Decision, trigger: str,
-                     actor: Actor | None) -> dict:
+                     actor: Actor | None, now: datetime) -> dict:
     return {
         "enterprise_id": facts.enterprise_id,
         "ruleset_id": ruleset.id,
@@ -169,7 +169,7 @@ def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rul
         "engine_version": rules.ENGINE_VERSION,
         "trigger": trigger,
         "triggered_by_id": actor_id(actor) if actor is not None else None,
-        "created_at": utcnow(),
+        "created_at": now,
     }
 
 
@@ -182,7 +182,7 @@ def evaluate_enterprise(session: Session, actor: Actor, enterprise_id: int, *, t
     ruleset = ruleset or active_ruleset(session)
     facts = load_facts(session, [enterprise_id])[enterprise_id]
     result = rules.evaluate(compiled(ruleset), facts)
-    decision = Decision(**_decision_values(ruleset, facts, result, trigger, actor))
+    decision = Decision(**_decision_values(ruleset, facts, result, trigger, actor, clock.now(session)))
     session.add(decision)
     session.flush()
     from vetting.services import listings
@@ -222,8 +222,9 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
             if gc_was_enabled:
                 gc.enable()
         t2 = time.perf_counter()
+        now = clock.now(session)
         ids = list(session.scalars(insert(Decision).returning(Decision.id, sort_by_parameter_order=True),
-                                   [_decision_values(ruleset, f, r, trigger, actor) for f, r in results]))
+                                   [_decision_values(ruleset, f, r, trigger, actor, now) for f, r in results]))
         _propose(session, actor, [(f.enterprise_id, r.outcome, i) for (f, r), i in zip(results, ids)])
         t3 = time.perf_counter()
         out.evaluated += len(results)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vetting import clock
-from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from vetting.errors import Conflict, N_, NotFound, PermissionDenied, ValidationError
 from vetting.models import (
     Account,
     Decision,
@@ -151,7 +151,7 @@ def _notified(session: Session, reference: str, contact_email: str, errors: dict
     enterprise = session.get(Enterprise, listing.enterprise_id) if listing else None
     if listing is None or enterprise is None or not enterprise.contact_email or \
             enterprise.contact_email.strip().lower() != (contact_email or "").strip().lower():
-        errors["reference"] = ["no listing with this reference was notified to this email"]
+        errors["reference"] = [N_("no listing with this reference was notified to this email")]
         return None
     return listing
 
@@ -162,7 +162,7 @@ def file_objection(session: Session, *, reference: str, contact_email: str, grou
     reference and the contact email the notice went to). Commits."""
     errors: dict[str, list[str]] = {}
     if not (grounds or "").strip():
-        errors["grounds"] = ["say why the listing is wrong"]
+        errors["grounds"] = [N_("say why the listing is wrong")]
     listing = _notified(session, reference, contact_email, errors)
     if errors:
         raise ValidationError("the objection cannot be filed", errors)
