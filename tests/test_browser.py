@@ -173,3 +173,102 @@ def _registry_walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noq
     finally:
         _stop(proc, log)
     _audit_verifies(tmp_path, env)
+
+
+OUTPUT = Path(os.environ.get("VETTING_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "test-output"))
+
+
+def test_public_lookup_in_two_languages_on_a_phone(tmp_path, browser):
+    if os.environ.get(TEST_URL_ENV):
+        with scratch_database(tmp_path, "public") as url:
+            _public_walk(tmp_path, {"VETTING_DATABASE_URL": url, "VETTING_DEMO": "true"}, browser)
+    else:
+        _public_walk(tmp_path, {}, browser)
+
+
+def _public_walk(tmp_path: Path, env: dict[str, str], browser) -> None:  # noqa: ANN001
+    from sqlalchemy import create_engine, text
+
+    from vetting.matching.forms import core, fold, forms
+
+    shots = OUTPUT / "screenshots" / ("postgresql" if env.get("VETTING_DATABASE_URL") else "sqlite")
+    shots.mkdir(parents=True, exist_ok=True)
+    proc, base, log = _serve(tmp_path, env, [])
+    try:
+        url = env.get("VETTING_DATABASE_URL") or f"sqlite:///{tmp_path / 'instance' / 'vetting.sqlite3'}"
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            ent_id, legal, chinese = conn.execute(text(
+                "SELECT e.id, e.legal_name, e.chinese_name FROM listings l JOIN enterprises e ON e.id = l.enterprise_id "
+                "WHERE l.status = 'active' AND l.list_type = 'black' AND e.chinese_name IS NOT NULL ORDER BY e.id LIMIT 1")).one()
+            red_count = conn.execute(text("SELECT count(*) FROM listings WHERE status = 'active' AND list_type = 'red' "
+                                          "AND kind = 'listing'")).scalar()
+        engine.dispose()
+        short_chinese = core(fold(chinese))  # 华信铁路工程 for 华信铁路工程集团有限公司
+        pinyin = next(f.text for f in forms(chinese) if f.kind == "pinyin").title()  # "Hua Xin Tie Lu ..."
+
+        alerts: list[str] = []
+        page = browser.new_page(viewport={"width": 375, "height": 800}, locale="en-GB")
+        page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+
+        def fits() -> bool:  # nothing wider than the phone's screen
+            return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+        page.goto(base + "/")
+        assert fits()
+        page.screenshot(path=str(shots / "home-en.png"), full_page=True)
+        page.fill("#q", short_chinese)
+        page.click("button:has-text('Search')")
+        first = page.locator("ol.results li a").first
+        assert first.inner_text() == legal
+        assert page.locator("ol.results mark").first.inner_text()  # the stored name that matched is highlighted
+        assert fits()
+        page.screenshot(path=str(shots / "search-chinese-en.png"), full_page=True)
+
+        page.fill("#q", pinyin)
+        page.click("button:has-text('Search')")
+        assert page.locator("ol.results li a").first.inner_text() == legal
+        assert "pinyin" in page.locator("ol.results li").first.inner_text()
+        page.locator("ol.results li a").first.click()
+        assert page.url.endswith(f"/enterprises/{ent_id}")
+        banner = page.locator("#status")
+        assert "black" in banner.get_attribute("class") and "on the black list" in banner.inner_text()
+        assert page.locator("p[lang=en]").first.inner_text().strip()  # the grounds
+        assert page.locator("figure.chart svg rect.bar").count() == 4
+        assert fits()
+        page.screenshot(path=str(shots / "enterprise-en.png"), full_page=True)
+
+        page.click("a[hreflang=zh]")  # the language switch keeps the page
+        assert page.url.split("?")[0].endswith(f"/enterprises/{ent_id}")
+        assert page.locator("html").get_attribute("lang") == "zh"
+        assert "列入黑名单" in page.locator("#status").inner_text()
+        assert fits()
+        page.screenshot(path=str(shots / "enterprise-zh.png"), full_page=True)
+
+        page.goto(base + "/lists/red?per_page=10")  # the cookie keeps Chinese
+        assert page.locator("h1").inner_text() == "红名单"
+        assert page.locator("tbody tr").count() == min(10, red_count)
+        first_page = page.locator("tbody tr td a").all_inner_texts()
+        page.click("#next-page")
+        assert "第 2 页" in page.locator("nav.pages").inner_text()
+        second_page = page.locator("tbody tr td a").all_inner_texts()
+        assert len(second_page) == red_count - 10 and not set(first_page) & set(second_page)
+        assert fits()
+        page.screenshot(path=str(shots / "red-list-zh.png"), full_page=True)
+        for name in ("statistics", "method"):
+            page.goto(f"{base}/{name}")
+            assert fits(), name
+            page.screenshot(path=str(shots / f"{name}-zh.png"), full_page=True)
+
+        page.goto(base + "/?lang=en")
+        for hostile in ("' OR 1=1 --", "<script>alert(1)</script>"):
+            page.fill("#q", hostile)
+            page.click("button:has-text('Search')")
+            assert page.locator("ol.results li").count() == 0
+            assert page.input_value("#q") == hostile  # shown back as text
+            assert hostile in page.locator("title").inner_text()
+        page.screenshot(path=str(shots / "search-hostile-en.png"), full_page=True)
+        assert alerts == []
+        page.close()
+    finally:
+        _stop(proc, log)

@@ -91,13 +91,17 @@ def search():  # noqa: ANN201
     return render_template("search.html", q=q, hits=results.hits, total=results.total, message=message)
 
 
+PER_PAGE = (10, 25, 50, 100)
+
+
 @bp.get("/lists/<any(red, black):list_type>")
 def list_page(list_type: str):  # noqa: ANN201
     """The red or the black list now, with filters and pages."""
     from vetting.models import SECTORS
     from vetting.services.listings import SORTS, active_list
 
-    per_page = 50
+    per_page = request.args.get("per_page", 50, type=int) or 50
+    per_page = per_page if per_page in PER_PAGE else 50
     page_no = max(1, request.args.get("page", 1, type=int) or 1)
     sort = request.args.get("sort", "name") if request.args.get("sort") in SORTS else "name"
     country = (request.args.get("country") or "").strip().upper()[:2] or None
@@ -106,7 +110,8 @@ def list_page(list_type: str):  # noqa: ANN201
                        offset=(page_no - 1) * per_page)
     pages = max(1, (page.total + per_page - 1) // per_page)
     return render_template("list.html", list_type=list_type, page=page, page_no=page_no, pages=pages, sort=sort,
-                           country=country or "", sector=sector or "", sectors=SECTORS, sorts=sorted(SORTS))
+                           country=country or "", sector=sector or "", sectors=SECTORS, sorts=sorted(SORTS), per_page=per_page,
+                           per_page_choices=PER_PAGE)
 
 
 @bp.get("/method")
@@ -121,6 +126,9 @@ def method():  # noqa: ANN201
     return render_template("method.html", ruleset=ruleset, doc=json.loads(ruleset.document))
 
 
+CHART_ROWS = 12  # bars drawn per breakdown; the table beside the chart has every row
+
+
 @bp.get("/statistics")
 def statistics():  # noqa: ANN201
     """Listings per list over time, by host country and by sector, and rater agreement per
@@ -133,6 +141,7 @@ def statistics():  # noqa: ANN201
     for key, rows, label in (("by-country", s.by_host_country, None), ("by-sector", s.by_sector, SECTORS)):
         named = [(str(label.get(r.key, r.key)) if label else r.key, r) for r in rows]
         breakdowns.append({"id": key, "rows": named, "peak": max([r.red for r in rows] + [r.black for r in rows] + [1]),
-                           "red": [(name, r.red) for name, r in named], "black": [(name, r.black) for name, r in named]})
+                           "red": [(name, r.red) for name, r in named[:CHART_ROWS]],
+                           "black": [(name, r.black) for name, r in named[:CHART_ROWS]], "cut": len(named) > CHART_ROWS})
     alphas = [(a.code, max(0.0, a.alpha) if a.alpha is not None else None) for a in s.agreement]
     return render_template("statistics.html", s=s, breakdowns=breakdowns, alphas=alphas)

@@ -92,7 +92,7 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
     enterprises = {e.id: e for e in session.scalars(select(Enterprise).where(*filters))}
     lists = dict(session.execute(select(Listing.enterprise_id, Listing.list_type).where(
         Listing.enterprise_id.in_(list(enterprises)), Listing.status == ListingStatus.ACTIVE)).all())
-    hits = []
+    hits, by_alias = [], set()
     for ent_id, names in names_of(session, list(enterprises)).items():
         on = lists.get(ent_id)
         if list_type and (on is None or on.value != list_type):
@@ -100,7 +100,11 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
         match = best_match(q, names)
         if match is not None and match.score >= min_score:
             hits.append(Hit(enterprises[ent_id], match, on.value if on else None))
-    hits.sort(key=lambda h: (-h.match.score, h.enterprise.legal_name, h.enterprise.id))
+            if match.name not in (enterprises[ent_id].legal_name, enterprises[ent_id].chinese_name):
+                by_alias.add(ent_id)
+    # Equal scores: an enterprise whose own name matched ranks before one that matched through
+    # an alias (an alias can repeat another enterprise's name).
+    hits.sort(key=lambda h: (-h.match.score, h.enterprise.id in by_alias, h.enterprise.legal_name, h.enterprise.id))
     return Results(len(hits), hits[offset:offset + limit])
 
 

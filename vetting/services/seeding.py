@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 from sqlalchemy.orm import Session
 
+from vetting import clock
 from vetting.countries import InvalidCountry, normalize_country
 from vetting.errors import SeedError
 from vetting.identifiers import InvalidIdentifier, normalize_identifier
@@ -320,6 +321,7 @@ class SeedReport:
     enterprises: int = 0
     assessments: int = 0
     decisions: int = 0
+    listings: int = 0
     credentials: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
@@ -328,6 +330,9 @@ def apply_rulesets(session: Session, actor: Actor, bundle: SeedBundle, report: S
     for spec in bundle.rulesets:
         store_ruleset(session, actor, spec, activate=spec is active)
         report.rulesets += 1
+
+
+DEMO_LAG_DAYS = 5
 
 
 def apply_demo(session: Session, actor: Actor, bundle: SeedBundle, report: SeedReport,
@@ -387,8 +392,13 @@ def apply_demo(session: Session, actor: Actor, bundle: SeedBundle, report: SeedR
         report.enterprises += 1
     if progress:
         progress(f"{report.enterprises} enterprises")
+    # The demo's dates are moved as a block so that its last assessment came in DEMO_LAG_DAYS
+    # ago: the demo then always has a past (confirmed listings) and a present (open proposals).
+    today = clock.today(session)
+    dated = [rec["submitted_on"] for rec in bundle.assessments if rec["submitted_on"]]
+    shift = (today - timedelta(days=DEMO_LAG_DAYS)) - max(dated) if dated else timedelta(0)
     for rec in bundle.assessments:
-        submitted = rec["submitted_on"] or date.today()
+        submitted = rec["submitted_on"] + shift if rec["submitted_on"] else today
         submitted_at = datetime.combine(submitted, time(9, 0), tzinfo=timezone.utc)
         assessment = Assessment(
             enterprise=enterprises[rec["enterprise"]],

@@ -6,13 +6,16 @@ then loads what is missing in one transaction. Running it again changes nothing.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from vetting import migrate
+from vetting import clock, migrate
 from vetting.db import Database
 from vetting.models import Association, Enterprise, Ruleset
 from vetting.services.actors import SystemActor
@@ -53,9 +56,48 @@ def initialize(database: Database, seeds_path: Path, *, demo: bool,
             from vetting.services.search import index_enterprises
 
             index_enterprises(session, list(ids))
-            evaluated = evaluate_many(session, INIT_ACTOR, ids, trigger="init")
-            result.report.decisions = evaluated.evaluated
-            if progress:
-                progress(f"{evaluated.evaluated} decisions")
-
+    if result.loaded_demo:
+        with database.session() as session:
+            result.report.decisions, result.report.listings = _demo_history(session)
+        if progress:
+            progress(f"{result.report.decisions} decisions, {result.report.listings} listings confirmed")
     return result
+
+
+def _demo_history(session: Session) -> tuple[int, int]:
+    """Give the demo a past: each enterprise is evaluated when its last assessment came in (the
+    demo's dates end a few days before today), and every proposal whose objection window has
+    closed since was confirmed the day after by a demo registrar. Proposals still inside their
+    window stay open. Returns (decisions, listings confirmed); commits."""
+    from vetting.clock import FixedClock
+    from vetting.models import Account, Assessment, Listing, ListingStatus, Role
+    from vetting.services import listings
+
+    system_now = clock.now(session)
+    last = session.execute(select(Assessment.enterprise_id, func.max(Assessment.submitted_at))
+                           .group_by(Assessment.enterprise_id)).all()
+    by_time: dict = defaultdict(list)
+    for enterprise_id, at in last:
+        by_time[min(at, system_now)].append(enterprise_id)
+    unassessed = session.scalars(select(Enterprise.id).where(Enterprise.id.not_in([e for e, _at in last]))).all()
+    if unassessed:
+        by_time[system_now] += list(unassessed)
+    decisions = 0
+    try:
+        for at in sorted(by_time):
+            session.info["clock"] = FixedClock(at + timedelta(hours=1) if at < system_now else at)
+            decisions += evaluate_many(session, INIT_ACTOR, sorted(by_time[at]), trigger="init").evaluated
+            session.commit()
+        registrar = session.scalar(select(Account).where(Account.role == Role.REGISTRAR).order_by(Account.id))
+        confirmed = 0
+        for proposal in session.scalars(select(Listing).where(Listing.status == ListingStatus.PROPOSED)
+                                        .order_by(Listing.objection_deadline, Listing.id)).all():
+            day = proposal.objection_deadline + timedelta(days=1)
+            if registrar is None or day > system_now.date():
+                continue
+            session.info["clock"] = FixedClock(datetime.combine(day, time(10, 0), tzinfo=timezone.utc))
+            listings.confirm(session, registrar, proposal.id)
+            confirmed += 1
+    finally:
+        session.info.pop("clock", None)
+    return decisions, confirmed
