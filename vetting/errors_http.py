@@ -8,7 +8,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from vetting.errors import DomainError
+from vetting.errors import DomainError, N_
 
 log = logging.getLogger("vetting")
 
@@ -21,11 +21,12 @@ def _wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def _respond(status: int, body: dict, headers: dict[str, str] | None = None):  # noqa: ANN202
+def _respond(status: int, body: dict, headers: dict[str, str] | None = None, page_message: str | None = None):  # noqa: ANN202
     if _wants_json():
         resp = jsonify(body)
     else:
-        resp = make_response(render_template("error.html", status=status, message=body.get("message", "")))
+        message = body.get("message", "") if page_message is None else page_message
+        resp = make_response(render_template("error.html", status=status, message=message))
     resp.status_code = status
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -52,14 +53,15 @@ def register_error_handlers(app: Flask) -> None:
             body["errors"] = {k.replace(".value.", ".").removesuffix(".value"): v for k, v in merged.items()}
             body["message"] = "the request has errors; see 'errors' for each field"
         headers = {k: v for k, v in (exc.get_headers() or []) if k.lower() not in ("content-type",)}
-        return _respond(exc.code or 500, body, headers)
+        # On a page, a framework error's description adds nothing to the status in words.
+        return _respond(exc.code or 500, body, headers, page_message=body["message"] if data else "")
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError):  # noqa: ANN202
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig is not None else exc)
-        return _respond(503, {"code": "unavailable", "message": "the database is unavailable; retry shortly"}, {"Retry-After": "5"})
+        return _respond(503, {"code": "unavailable", "message": N_("the database is unavailable; retry shortly")}, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ANN202
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _respond(500, {"code": "internal_error", "message": "an internal error occurred; it has been logged"})
+        return _respond(500, {"code": "internal_error", "message": N_("an internal error occurred; it has been logged")})

@@ -12,10 +12,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, make_response, render_template, request, session
+from flask_babel import gettext
 
 from vetting.errors import PermissionDenied
 from vetting.models import Account, Role
 from vetting.pages.forms import SignInForm
+from vetting.pages.labels import ROLES
 from vetting.services.accounts import account_for_session, session_fingerprint
 from vetting.web import request_session
 
@@ -50,7 +52,7 @@ def safe_next(target: str | None) -> str | None:
 
 def sign_in_page(status: int = 401, form: SignInForm | None = None, message: str | None = None):  # noqa: ANN201
     form = form or SignInForm(next=request.full_path.rstrip("?") if request.method == "GET" else None)
-    return make_response(render_template("work/sign_in.html", form=form, message=message), status)
+    return make_response(render_template("work/sign_in.html", form=form, error=message), status)
 
 
 def signed_in(*roles: Role) -> Callable[[F], F]:
@@ -64,7 +66,8 @@ def signed_in(*roles: Role) -> Callable[[F], F]:
             if user is None:
                 return sign_in_page()
             if roles and user.role not in roles:
-                raise PermissionDenied("this page needs one of these roles: " + ", ".join(r.value for r in roles))
+                raise PermissionDenied(gettext("this page needs one of these roles: %(roles)s",
+                                               roles=", ".join(str(ROLES.get(r.value, r.value)) for r in roles)))
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

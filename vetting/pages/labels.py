@@ -14,7 +14,7 @@ STATUSES = {
     "removed": _l("removed"), "revoked": _l("revoked"), "open": _l("open"), "upheld": _l("upheld"),
     "rejected": _l("rejected"), "granted": _l("granted"), "refused": _l("refused"), "draft": _l("draft"),
     "submitted": _l("submitted"), "superseded": _l("superseded"), "accredited": _l("accredited"),
-    "suspended": _l("suspended"),
+    "suspended": _l("suspended"), "enabled": _l("enabled"), "disabled": _l("disabled"),
 }
 SECTORS = {
     "agriculture": _l("agriculture"), "chemicals": _l("chemicals"), "infrastructure": _l("infrastructure"),
@@ -25,6 +25,10 @@ SECTORS = {
 FORMS = {"full": _l("full name"), "core": _l("name without its legal form"), "pinyin": _l("pinyin"),
          "pinyin_joined": _l("pinyin"), "tokens": _l("words in any order"), "joined": _l("words run together")}
 SORTS = {"name": _l("name"), "since": _l("listed since"), "expires": _l("expiry"), "score": _l("score")}
+STATUS_TITLES = {400: _l("Bad request"), 401: _l("Sign-in needed"), 403: _l("Not allowed"), 404: _l("No such page or record"),
+                 405: _l("Method not allowed"), 409: _l("Conflict"), 412: _l("Changed since you read it"),
+                 413: _l("Too large"), 415: _l("Unsupported format"), 422: _l("Invalid input"), 429: _l("Too many requests"),
+                 500: _l("Something went wrong"), 503: _l("Temporarily unavailable")}
 #: Names in the published ruleset that readers meet on public pages (pillars). Other ruleset
 #: text (rubrics, titles) is shown as the registrar published it.
 TERMS = {"Environment": _l("Environment"), "Social": _l("Social"), "Governance": _l("Governance"),
@@ -49,6 +53,8 @@ def message(text: object) -> str:
 
 
 def init_labels(app: Flask) -> None:
+    app.add_template_filter(message, "translated")
+
     @app.context_processor
     def _labels() -> dict:
         return {
@@ -56,4 +62,5 @@ def init_labels(app: Flask) -> None:
             "outcome_label": lambda v: _label(OUTCOMES, v), "status_label": lambda v: _label(STATUSES, v),
             "sector_label": lambda v: _label(SECTORS, v), "form_label": lambda v: _label(FORMS, v),
             "sort_label": lambda v: _label(SORTS, v), "term": term, "message": message,
+            "status_title": lambda code: str(STATUS_TITLES.get(code, "")),
         }

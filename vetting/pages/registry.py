@@ -5,6 +5,7 @@ and renders."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -21,21 +22,21 @@ bp = Blueprint("registry", __name__, template_folder="templates")
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(message="give the reason"), Length(max=4000)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(message=_l("give the reason")), Length(max=4000)])
 
 
 class DecideForm(FlaskForm):
-    verdict = RadioField("Decision", choices=[SelectChoice("yes", "Uphold / grant"), SelectChoice("no", "Reject / refuse")],
-                         validators=[DataRequired(message="choose a decision")])
-    reason = TextAreaField("Reasons", validators=[DataRequired(message="give the reasons"), Length(max=4000)])
+    verdict = RadioField(_l("Decision"), choices=[SelectChoice("yes", _l("Uphold / grant")), SelectChoice("no", _l("Reject / refuse"))],
+                         validators=[DataRequired(message=_l("choose a decision"))])
+    reason = TextAreaField(_l("Reasons"), validators=[DataRequired(message=_l("give the reasons")), Length(max=4000)])
 
 
 class ObjectionForm(FlaskForm):
-    reference = StringField("Listing reference (from the notice)", validators=[DataRequired(message="enter the reference"), Length(max=32)])
-    contact_email = EmailField("Contact email the notice was sent to", validators=[DataRequired(message="enter the email"), Length(max=254)])
-    contact_name = StringField("Your name (optional)", validators=[Length(max=200)])
-    grounds = TextAreaField("Why the listing is wrong", validators=[DataRequired(message="give your grounds"), Length(max=20000)])
-    evidence = StringField("Evidence (a document, link or record; optional)", validators=[Length(max=1000)])
+    reference = StringField(_l("Listing reference (from the notice)"), validators=[DataRequired(message=_l("enter the reference")), Length(max=32)])
+    contact_email = EmailField(_l("Contact email the notice was sent to"), validators=[DataRequired(message=_l("enter the email")), Length(max=254)])
+    contact_name = StringField(_l("Your name (optional)"), validators=[Length(max=200)])
+    grounds = TextAreaField(_l("Why the listing is wrong"), validators=[DataRequired(message=_l("give your grounds")), Length(max=20000)])
+    evidence = StringField(_l("Evidence (a document, link or record; optional)"), validators=[Length(max=1000)])
 
 
 @bp.get("/registry")
@@ -63,7 +64,7 @@ def _listing_page(listing_id: int, errors: list[str] | None = None, status: int 
 def listing_action(listing_id: int, step: str):  # noqa: ANN201
     form = ActionForm() if step == "confirm" else ReasonForm()
     if not form.validate_on_submit():
-        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or ["the form expired; send it again"], 400)
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or [gettext("the form expired; send it again")], 400)
     try:
         if step == "confirm":
             listings.confirm(request_session(), current_user(), listing_id)
@@ -72,7 +73,10 @@ def listing_action(listing_id: int, step: str):  # noqa: ANN201
     except DomainError as exc:
         request_session().rollback()
         return _listing_page(listing_id, [exc.message], exc.status)
-    flash(f"Listing {'confirmed' if step == 'confirm' else 'revoked'}.", "ok")
+    if step == "confirm":
+        flash(gettext("Listing confirmed."), "ok")
+    else:
+        flash(gettext("Listing revoked."), "ok")
     return redirect(url_for("registry.listing", listing_id=listing_id))
 
 
@@ -82,9 +86,9 @@ def decide(kind: str, item_id: int):  # noqa: ANN201
     form = DecideForm()
     listing_id = request.form.get("listing_id", type=int)
     if not listing_id:
-        return render_template("error.html", status=400, message="The form did not say which listing it is about."), 400
+        return render_template("error.html", status=400, message=gettext("The form did not say which listing it is about.")), 400
     if not form.validate_on_submit():
-        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or ["the form expired; send it again"], 400)
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or [gettext("the form expired; send it again")], 400)
     try:
         if kind == "objections":
             listings.decide_objection(request_session(), current_user(), item_id, upheld=form.verdict.data == "yes",
@@ -95,7 +99,7 @@ def decide(kind: str, item_id: int):  # noqa: ANN201
     except DomainError as exc:
         request_session().rollback()
         return _listing_page(listing_id, [exc.message], exc.status)
-    flash("Decision recorded.", "ok")
+    flash(gettext("Decision recorded."), "ok")
     return redirect(url_for("registry.listing", listing_id=listing_id))
 
 

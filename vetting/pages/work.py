@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from vetting.errors import DomainError, PermissionDenied, Unauthorized, ValidationError
 from vetting.models import Assessment, AssessmentStatus, Role
@@ -23,6 +24,7 @@ from vetting.pages.forms import (
     payload_from_form,
     rubric_levels,
 )
+from vetting.pages.labels import STATUSES
 from vetting.services import accounts, assessments
 from vetting.services.enterprises import choices as enterprise_choices
 from vetting.services.rulesets import active_ruleset
@@ -55,7 +57,7 @@ def sign_in_view():  # noqa: ANN201
 def sign_out_view():  # noqa: ANN201
     form = ActionForm()
     if not form.validate_on_submit():
-        return render_template("error.html", status=400, message="The form expired; sign out again."), 400
+        return render_template("error.html", status=400, message=gettext("The form expired; sign out again.")), 400
     sign_out()
     return redirect(url_for("pages.home"))
 
@@ -85,7 +87,7 @@ def _file(assessment: Assessment | None):  # noqa: ANN202
     document = json.loads(active_ruleset(request_session()).document)
     values = request.form.to_dict()
     if not form.validate_on_submit():
-        return _form_page(values, {"_form": ["The form expired or was not sent from this site; send it again."]},
+        return _form_page(values, {"_form": [gettext("The form expired or was not sent from this site; send it again.")]},
                           assessment=assessment, status=400)
     payload, order = payload_from_form(request.form, document)
     submit_now = request.form.get("action") == "submit"
@@ -101,9 +103,9 @@ def _file(assessment: Assessment | None):  # noqa: ANN202
         request_session().rollback()
         return _form_page(values, {"_form": [exc.message]}, assessment=assessment, status=exc.status)
     if submit_now:
-        flash("Submitted. The enterprise was re-evaluated.", "ok")
+        flash(gettext("Submitted. The enterprise was re-evaluated."), "ok")
     else:
-        flash("Saved as a draft. It counts once you submit it.", "ok")
+        flash(gettext("Saved as a draft. It counts once you submit it."), "ok")
     return redirect(url_for("work.assessment", assessment_id=filed.assessment.id))
 
 
@@ -125,9 +127,11 @@ def assessment(assessment_id: int):  # noqa: ANN201
                 and (user.role is Role.ASSOCIATION_ADMIN or row.reviewer_id == user.id))
     if request.method == "POST":
         if user.role not in REVIEWERS or (user.role is Role.REVIEWER and row.reviewer_id != user.id):
-            raise PermissionDenied("only the reviewer who wrote it or an association admin can change an assessment")
+            raise PermissionDenied(gettext("only the reviewer who wrote it or an association admin can change an assessment"))
         if not editable:
-            return render_template("error.html", status=409, message=f"Assessment {assessment_id} is {row.status.value}, not a draft."), 409
+            message = gettext("Assessment %(id)s is %(status)s, not a draft.", id=assessment_id,
+                              status=str(STATUSES.get(row.status.value, row.status.value)))
+            return render_template("error.html", status=409, message=message), 409
         return _file(row)
     if editable:
         values = form_from_payload(assessments.stored_payload(row))
@@ -160,10 +164,10 @@ def tokens():  # noqa: ANN201
 @signed_in()
 def revoke_token(prefix: str):  # noqa: ANN201
     if not ActionForm().validate_on_submit():
-        return render_template("error.html", status=400, message="The form expired; try again."), 400
+        return render_template("error.html", status=400, message=gettext("The form expired; try again.")), 400
     user = current_user()
     accounts.revoke_token(request_session(), user, user.id, prefix)
-    flash(f"Token {prefix} revoked.", "ok")
+    flash(gettext("Token %(prefix)s revoked.", prefix=prefix), "ok")
     return redirect(url_for("work.tokens"))
 
 
@@ -190,7 +194,7 @@ def accounts_page():  # noqa: ANN201
                 session.rollback()
                 errors, status = {"_form": [exc.message]}, exc.status
             else:
-                flash(f"Account {created.account.email} created.", "ok")
+                flash(gettext("Account %(email)s created.", email=created.account.email), "ok")
                 return redirect(url_for("work.accounts_page"))
     return render_template("work/accounts.html", form=form, action=ActionForm(), errors=errors,
                            accounts=accounts.list_accounts(session, current_user()),
@@ -201,8 +205,11 @@ def accounts_page():  # noqa: ANN201
 @signed_in(Role.REGISTRAR)
 def account_status(account_id: int, change: str):  # noqa: ANN201
     if not ActionForm().validate_on_submit():
-        return render_template("error.html", status=400, message="The form expired; try again."), 400
+        return render_template("error.html", status=400, message=gettext("The form expired; try again.")), 400
     account = accounts.set_account_status(request_session(), current_user(), account_id, disabled=change == "disable",
                                           reason=f"{change}d from the accounts page")
-    flash(f"Account {account.email} {change}d.", "ok")
+    if change == "enable":
+        flash(gettext("Account %(email)s enabled.", email=account.email), "ok")
+    else:
+        flash(gettext("Account %(email)s disabled.", email=account.email), "ok")
     return redirect(url_for("work.accounts_page"))
