@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import valid_uscc
 from vetting.models import EnterpriseAlias
+from vetting.matching import tokens
 from vetting.services.search import index_enterprises, reindex
 
 
@@ -126,3 +127,33 @@ def test_the_method_page_is_rendered_from_the_active_ruleset(client, session):
     for row in doc["outcomes"]:
         assert str(escape(row["when"])) in page
     assert f"within {doc['durations']['objection_days']} days" in page
+
+
+def test_common_tokens_are_read_last_and_the_statistics_follow_a_reindex(session, register):
+    from sqlalchemy import select
+
+    from vetting.models import TokenStat
+    from vetting.services import search as service
+
+    target = register("Qilian Harbour Engineering Co., Ltd.", "祁连港湾工程有限公司")
+    for n in range(12):
+        register(f"Harbour Engineering Works {n} Co., Ltd.")
+    assert service.reindex(session) >= 13
+    stats = dict(session.execute(select(TokenStat.token, TokenStat.enterprises)).all())
+    assert stats[""] >= 13 and stats["harbour"] >= 13 and stats["qilian"] == 1
+    query_tokens = sorted(tokens("Qilian Harbour Engineering"))
+    weights = service.token_weights(query_tokens, stats, budget=5)
+    assert weights and all(stats.get(t, 0) <= 1 for t in weights)  # only the enterprise's own tokens are read
+    assert "harbour" not in weights and "engineering" not in weights
+    everything = service.token_weights(query_tokens, stats, budget=10**9)
+    assert set(everything) == set(query_tokens) and everything["qilian"] > everything["harbour"]
+    assert set(service.token_weights(query_tokens, {})) == set(query_tokens)  # no statistics: read all
+    assert service.search(session, "Qilian Harbour Engineering").hits[0].enterprise.id == target.id
+
+
+def test_the_jobs_recount_the_statistics(session, register, app):
+    from vetting.jobs import run_due
+
+    register("Statistics Test Works Co., Ltd.")
+    report = run_due(app.extensions["vetting"].database, dict(app.config))
+    assert report.ran["search_statistics"]["tokens"] > 0

@@ -1,5 +1,6 @@
 """Periodic work, run by `vetting jobs run` (once) from cron or a systemd timer: listings past
-their term expire, and due notices are delivered. Each job calls the same services the API and
+their term expire, due notices are delivered, and the search index's token statistics are
+recounted. Each job calls the same services the API and
 the pages use."""
 
 from __future__ import annotations
@@ -32,4 +33,9 @@ def run_due(database: Database, config: dict[str, Any]) -> JobsReport:
         report.ran["notices"] = {"sent": delivered.sent, "failed": delivered.failed, "no_address": delivered.no_address}
     else:
         report.ran["notices"] = {"skipped": "VETTING_SMTP_URL is not set; notices wait in the outbox"}
+    from vetting.services.search import refresh_token_stats
+
+    with database.session() as session:
+        report.ran["search_statistics"] = {"tokens": refresh_token_stats(session)}
+        session.commit()
     return report

@@ -57,3 +57,57 @@ def test_the_explanation_names_the_form():
 def test_scores_stay_between_zero_and_one(query, names):
     match = best_match(query, names)
     assert match is None or 0.0 <= match.score <= 1.0
+
+
+def _reference(query, names):
+    """The scoring rule written as the plain loop it is: every query form against every form of
+    every name, first best kept. ``best_matches`` must agree with it pair for pair."""
+    from rapidfuzz import fuzz
+
+    from vetting.matching.score import NUMBER_MISMATCH, _scale, numbers, searchable
+
+    if not searchable(query):
+        return None
+    best = None
+    q_numbers = numbers(fold(query))
+    for name in names:
+        n_numbers = numbers(fold(name))
+        factor = NUMBER_MISMATCH if q_numbers and n_numbers and n_numbers != q_numbers else 1.0
+        for nf in forms(name):
+            for qf in forms(query):
+                score = fuzz.ratio(qf.text, nf.text)
+                if qf.kind == nf.kind == "tokens":
+                    score = max(score, fuzz.token_sort_ratio(qf.text, nf.text))
+                if len(qf.text) < len(nf.text):
+                    chinese = any("\u3400" <= c <= "\u9fff" for c in qf.text)
+                    score = max(score, fuzz.partial_ratio(qf.text, nf.text) * _scale(qf.text, chinese, nf.text))
+                score = round(score / 100 * factor, 4)
+                if best is None or score > best[0]:
+                    best = (score, name, nf.kind)
+    return best
+
+
+NAME_PARTS = st.sampled_from(["中铁", "五局", "华信", "港湾", "集团", "有限公司", "China", "Railway", "No.5", "No.3", "Harbour",
+                              "Works", "Co., Ltd.", "zhongtie", "wuju", "ＣＯ", "鐵路", "Group", "3", "三"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NAME_PARTS, min_size=1, max_size=4).map(" ".join),
+       st.lists(st.lists(NAME_PARTS, min_size=1, max_size=5).map(" ".join), min_size=1, max_size=3))
+def test_the_batched_scorer_agrees_with_the_plain_loop(query, names):
+    expected = _reference(query, names)
+    got = best_match(query, names)
+    if expected is None:
+        assert got is None
+    else:
+        assert (got.score, got.name, got.name_form) == expected
+
+
+def test_packed_forms_round_trip_and_tokens_skip_legal_form_noise():
+    from vetting.matching.forms import pack, tokens_of, unpack
+
+    stored = forms("China Railway No.5 Engineering Group Co., Ltd.")
+    assert unpack(pack(stored)) == stored and unpack("") == []
+    keys = tokens_of(stored)
+    assert "railway" in keys and "ltd" not in keys and "dco" not in keys
+    assert {"中铁", "五局"} <= tokens_of(forms("中铁五局集团有限公司")) and "公司" not in tokens_of(forms("中铁五局集团有限公司"))

@@ -124,8 +124,18 @@ def tokens(name: str) -> set[str]:
     """Short keys shared by a name and the queries that should find it: Latin words, letter
     trigrams of the Latin forms run together (a typo still shares most), and Chinese
     character pairs (so a two-character query finds a longer name)."""
+    return tokens_of(forms(name))
+
+
+def tokens_of(name_forms: list[Form]) -> set[str]:
+    """``tokens`` from forms already computed. The full form adds nothing when the name has a
+    core (its extra keys are the legal form's, shared by most names), nor does the word-sorted
+    form (its words are keys already; its cross-word trigrams are artefacts of sorting)."""
     out: set[str] = set()
-    for form in forms(name):
+    has_core = any(form.kind == "core" for form in name_forms)
+    for form in name_forms:
+        if form.kind == "tokens" or (form.kind == "full" and has_core):
+            continue
         text = form.text
         if _CJK.search(text):
             chars = [c for c in text if _CJK.match(c)]
@@ -135,3 +145,15 @@ def tokens(name: str) -> set[str]:
         joined = text.replace(" ", "")
         out.update(joined[i:i + 3] for i in range(len(joined) - 2))
     return {t[:64] for t in out}
+
+
+_KIND, _RECORD = "\x1f", "\x1e"
+
+
+def pack(name_forms: list[Form]) -> str:
+    """Forms as one stored string (kinds and texts never hold the two separators)."""
+    return _RECORD.join(f"{form.kind}{_KIND}{form.text}" for form in name_forms)
+
+
+def unpack(text: str) -> list[Form]:
+    return [Form(*record.split(_KIND, 1)) for record in text.split(_RECORD)] if text else []

@@ -10,7 +10,7 @@ from vetting.models.idempotency import IdempotencyKey
 from vetting.models.enterprise import SECTORS, Enterprise, EnterpriseAlias, Identifier, Project
 from vetting.models.listing import Listing, ListingEvent
 from vetting.models.notice import Notice
-from vetting.models.search import NameToken
+from vetting.models.search import NameForms, NameToken, TokenStat
 from vetting.models.objection import Objection
 from vetting.models.release import Release
 from vetting.models.repair import RepairRequest
@@ -34,7 +34,7 @@ from vetting.models.types import (
 __all__ = [
     "Account", "AccountStatus", "ApiToken", "Assessment", "AssessmentStatus", "Association",
     "AssociationStatus", "AuditEvent", "Base", "BrigcClass", "CriterionScore", "Decision",
-    "Enterprise", "EnterpriseAlias", "NameToken", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
+    "Enterprise", "EnterpriseAlias", "NameForms", "NameToken", "TokenStat", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
     "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingStatus",
     "Membership", "Objection", "Outcome", "Project", "Release", "ReleaseStatus", "RepairRequest",
     "RequestStatus", "Role", "Ruleset", "RulesetStatus", "SECTORS",

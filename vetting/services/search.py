@@ -1,62 +1,134 @@
 """Name and identifier search over the register.
 
 Candidates come from the stored token index (``name_tokens``, one indexed query on either
-database), ranked by how many tokens they share with the query; the best few hundred are then
-scored with ``vetting.matching`` against all their names, filtered and paginated. The index
-follows every change of names (registration, merge) and is rebuilt by `vetting search reindex`.
+database): the query's rarest tokens are read first, within a budget of postings, and shared
+tokens weigh by rarity (``token_stats``). The best hundred are scored with
+``vetting.matching`` against the comparison forms stored for each of their names
+(``name_forms``), filtered and paginated. The index follows every change of names
+(registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a snapshot
+refreshed by the daily job and by a reindex (a token they do not know counts as rare).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from vetting.errors import NotFound, ValidationError
-from vetting.matching import Match, best_match, tokens
-from vetting.matching.score import searchable
-from vetting.models import Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameToken
+from vetting.matching import Match, forms, tokens
+from vetting.matching.forms import pack, tokens_of, unpack
+from vetting.matching.score import best_matches, searchable
+from vetting.models import Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameForms, NameToken, TokenStat
 
-CANDIDATES = 300
+#: Candidates scored per query, best by rarity-weighted shared tokens.
+CANDIDATES = 100
+#: Postings a query reads at most (token by token, rarest first), beyond its two rarest tokens.
+POSTINGS_BUDGET = 20_000
+MIN_TOKENS = 2
 
 
 def names_of(session: Session, enterprise_ids: list[int]) -> dict[int, list[str]]:
+    """Every name of each enterprise: the legal name, the Chinese name, then the aliases."""
     out: dict[int, list[str]] = {i: [] for i in enterprise_ids}
     for ent_id, legal, chinese in session.execute(
             select(Enterprise.id, Enterprise.legal_name, Enterprise.chinese_name).where(Enterprise.id.in_(enterprise_ids))):
-        out[ent_id] += [n for n in (legal, chinese) if n]
+        out[ent_id] = [n for n in (legal, chinese) if n] + out[ent_id]
     for ent_id, alias in session.execute(select(EnterpriseAlias.enterprise_id, EnterpriseAlias.name)
-                                         .where(EnterpriseAlias.enterprise_id.in_(enterprise_ids))):
+                                         .where(EnterpriseAlias.enterprise_id.in_(enterprise_ids))
+                                         .order_by(EnterpriseAlias.enterprise_id, EnterpriseAlias.id)):
         out[ent_id].append(alias)
     return out
 
 
+def index_rows(enterprise_id: int, names: list[str], own: int) -> tuple[list[dict], list[dict]]:
+    """The ``name_tokens`` and ``name_forms`` rows of one enterprise whose first ``own`` names
+    are its own (legal, Chinese) and the rest aliases."""
+    forms_rows, token_set = [], set()
+    for i, name in enumerate(dict.fromkeys(names)):
+        name_forms = forms(name)
+        token_set |= tokens_of(name_forms)
+        forms_rows.append({"enterprise_id": enterprise_id, "name": name, "own": i < own, "forms": pack(name_forms)})
+    return [{"enterprise_id": enterprise_id, "token": t} for t in sorted(token_set)], forms_rows
+
+
 def index_enterprises(session: Session, enterprise_ids: list[int]) -> int:
-    """(Re)write the tokens of these enterprises (flushes; the caller commits). Merged
+    """(Re)write the index rows of these enterprises (flushes; the caller commits). Merged
     enterprises get none: their id answers with a redirect, never as a search result."""
     session.flush()
     session.execute(delete(NameToken).where(NameToken.enterprise_id.in_(enterprise_ids)))
-    live = set(session.scalars(select(Enterprise.id).where(Enterprise.id.in_(enterprise_ids), Enterprise.merged_into_id.is_(None))))
-    rows = [{"enterprise_id": ent_id, "token": token}
-            for ent_id, names in names_of(session, sorted(live)).items()
-            for token in sorted(set().union(*(tokens(n) for n in names)) if names else set())]
-    if rows:
-        session.execute(insert(NameToken), rows)
-    return len(rows)
+    session.execute(delete(NameForms).where(NameForms.enterprise_id.in_(enterprise_ids)))
+    live = sorted(session.scalars(select(Enterprise.id).where(Enterprise.id.in_(enterprise_ids), Enterprise.merged_into_id.is_(None))))
+    own = dict(session.execute(select(Enterprise.id, case((Enterprise.chinese_name.is_(None), 1), else_=2))
+                               .where(Enterprise.id.in_(live))).all())
+    token_rows, forms_rows = [], []
+    for ent_id, names in names_of(session, live).items():
+        t, f = index_rows(ent_id, names, own[ent_id])
+        token_rows += t
+        forms_rows += f
+    if token_rows:
+        session.execute(insert(NameToken), token_rows)
+    if forms_rows:
+        session.execute(insert(NameForms), forms_rows)
+    return len(token_rows)
+
+
+def refresh_token_stats(session: Session) -> int:
+    """Recount how many enterprises carry each token (flushes; the caller commits). Returns the
+    number of tokens."""
+    session.execute(delete(TokenStat))
+    session.execute(insert(TokenStat).from_select(["token", "enterprises"],
+                                                  select(NameToken.token, func.count()).group_by(NameToken.token)))
+    live = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.merged_into_id.is_(None)))
+    session.add(TokenStat(token="", enterprises=live))
+    session.flush()
+    return session.scalar(select(func.count()).select_from(TokenStat)) - 1
 
 
 def reindex(session: Session, *, batch: int = 1000, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index in batches; commits. Returns the number of enterprises."""
+    """Rebuild the whole index in batches, then the token statistics; commits. Returns the
+    number of enterprises."""
     ids = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).all()
     session.execute(delete(NameToken))
+    session.execute(delete(NameForms))
     for i in range(0, len(ids), batch):
         index_enterprises(session, ids[i:i + batch])
         if progress:
             progress(len(ids[i:i + batch]))
+    refresh_token_stats(session)
     session.commit()
     return len(ids)
+
+
+def token_weights(query_tokens: list[str], stats: dict[str, int], budget: int | None = None) -> dict[str, float]:
+    """The tokens a query reads, rarest first while their postings fit the budget (the two
+    rarest always), each weighted by rarity (an inverse document frequency). ``stats`` maps
+    tokens to the number of enterprises carrying them, and "" to the number of enterprises;
+    without statistics (a new register) every token is read and weighs the same."""
+    budget = POSTINGS_BUDGET if budget is None else budget
+    total = stats.get("", 0)
+    chosen, postings = [], 0
+    for token in sorted(query_tokens, key=lambda t: (stats.get(t, 0), t)):
+        seen = stats.get(token, 0)
+        if len(chosen) >= MIN_TOKENS and postings + seen > budget:
+            break
+        chosen.append(token)
+        postings += seen
+    return {t: round(math.log((total + 1) / (stats.get(t, 0) + 0.5)) + 1.0, 4) if total else 1.0 for t in chosen}
+
+
+def _candidates(session: Session, query_tokens: list[str]) -> list[int]:
+    """The enterprises sharing the most (rarity-weighted) tokens with the query, reading the
+    rarest tokens' postings first and no more than the budget allows."""
+    stats = dict(session.execute(select(TokenStat.token, TokenStat.enterprises).where(TokenStat.token.in_([*query_tokens, ""]))).all())
+    weights = token_weights(query_tokens, stats)
+    weight = func.sum(case(weights, value=NameToken.token, else_=0.0)).label("weight")
+    query = (select(NameToken.enterprise_id, weight).where(NameToken.token.in_(list(weights)))
+             .group_by(NameToken.enterprise_id).order_by(weight.desc(), NameToken.enterprise_id).limit(CANDIDATES))
+    return [row.enterprise_id for row in session.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -78,10 +150,7 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
     query_tokens = sorted(tokens(q))
     if not query_tokens or not searchable(q):
         return Results(0, [])
-    shared = func.count(NameToken.id).label("shared")
-    candidate_query = (select(NameToken.enterprise_id, shared).where(NameToken.token.in_(query_tokens))
-                       .group_by(NameToken.enterprise_id).order_by(shared.desc(), NameToken.enterprise_id).limit(CANDIDATES))
-    candidates = [row.enterprise_id for row in session.execute(candidate_query)]
+    candidates = _candidates(session, query_tokens)
     if not candidates:
         return Results(0, [])
     filters = [Enterprise.id.in_(candidates), Enterprise.merged_into_id.is_(None)]
@@ -92,19 +161,16 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
     enterprises = {e.id: e for e in session.scalars(select(Enterprise).where(*filters))}
     lists = dict(session.execute(select(Listing.enterprise_id, Listing.list_type).where(
         Listing.enterprise_id.in_(list(enterprises)), Listing.status == ListingStatus.ACTIVE)).all())
-    hits, by_alias = [], set()
-    for ent_id, names in names_of(session, list(enterprises)).items():
-        on = lists.get(ent_id)
-        if list_type and (on is None or on.value != list_type):
-            continue
-        match = best_match(q, names)
-        if match is not None and match.score >= min_score:
-            hits.append(Hit(enterprises[ent_id], match, on.value if on else None))
-            if match.name not in (enterprises[ent_id].legal_name, enterprises[ent_id].chinese_name):
-                by_alias.add(ent_id)
+    if list_type:
+        enterprises = {k: e for k, e in enterprises.items() if k in lists and lists[k].value == list_type}
+    stored = session.execute(select(NameForms.enterprise_id, NameForms.name, NameForms.own, NameForms.forms)
+                             .where(NameForms.enterprise_id.in_(list(enterprises))).order_by(NameForms.enterprise_id, NameForms.id)).all()
+    own = {(row.enterprise_id, row.name) for row in stored if row.own}
+    matches = best_matches(q, [(row.enterprise_id, row.name, unpack(row.forms)) for row in stored], min_score=min_score)
+    hits = [Hit(enterprises[ent_id], match, lists[ent_id].value if ent_id in lists else None) for ent_id, match in matches.items()]
     # Equal scores: an enterprise whose own name matched ranks before one that matched through
     # an alias (an alias can repeat another enterprise's name).
-    hits.sort(key=lambda h: (-h.match.score, h.enterprise.id in by_alias, h.enterprise.legal_name, h.enterprise.id))
+    hits.sort(key=lambda h: (-h.match.score, (h.enterprise.id, h.match.name) not in own, h.enterprise.legal_name, h.enterprise.id))
     return Results(len(hits), hits[offset:offset + limit])
 
 

@@ -56,12 +56,24 @@ def initialize(database: Database, seeds_path: Path, *, demo: bool,
             from vetting.services.search import index_enterprises
 
             index_enterprises(session, list(ids))
+    with database.session() as session:
+        if not result.loaded_demo and _index_missing(session):  # a register from before the stored name forms
+            from vetting.services.search import reindex
+
+            reindex(session)
     if result.loaded_demo:
         with database.session() as session:
             result.report.decisions, result.report.listings = _demo_history(session)
         if progress:
             progress(f"{result.report.decisions} decisions, {result.report.listings} listings confirmed")
     return result
+
+
+def _index_missing(session: Session) -> bool:
+    from vetting.models import NameForms
+
+    return (session.scalar(select(func.count()).select_from(NameForms)) == 0
+            and session.scalar(select(func.count()).select_from(Enterprise)) > 0)
 
 
 def _demo_history(session: Session) -> tuple[int, int]:
@@ -100,4 +112,8 @@ def _demo_history(session: Session) -> tuple[int, int]:
             confirmed += 1
     finally:
         session.info.pop("clock", None)
+    from vetting.services.search import refresh_token_stats
+
+    refresh_token_stats(session)
+    session.commit()
     return decisions, confirmed
