@@ -79,7 +79,7 @@ def _reference(query, names):
                 if qf.kind == nf.kind == "tokens":
                     score = max(score, fuzz.token_sort_ratio(qf.text, nf.text))
                 if len(qf.text) < len(nf.text):
-                    chinese = any("\u3400" <= c <= "\u9fff" for c in qf.text)
+                    chinese = any("\u3400" <= c <= "\u9fff" for c in qf.text) or nf.kind in ("pinyin", "pinyin_joined")
                     score = max(score, fuzz.partial_ratio(qf.text, nf.text) * _scale(qf.text, chinese, nf.text))
                 score = round(score / 100 * factor, 4)
                 if best is None or score > best[0]:
@@ -111,3 +111,13 @@ def test_packed_forms_round_trip_and_tokens_skip_legal_form_noise():
     keys = tokens_of(stored)
     assert "railway" in keys and "ltd" not in keys and "dco" not in keys
     assert {"中铁", "五局"} <= tokens_of(forms("中铁五局集团有限公司")) and "公司" not in tokens_of(forms("中铁五局集团有限公司"))
+
+
+def test_a_leading_place_name_is_also_dropped():
+    from vetting.matching.places import without_place
+
+    assert without_place("北京华信路桥工程") == "华信路桥工程" and without_place("广西壮族自治区星河矿业") == "星河矿业"
+    assert without_place("beijing huaxin road and bridge") == "huaxin road and bridge"
+    assert without_place("shanghai electric") is None and without_place("北京") is None and without_place("华信路桥") is None
+    kinds = {f.kind: f.text for f in forms("北京市星河路桥工程有限公司")}
+    assert kinds["trade"] == "星河路桥工程" and best_match("Xinghe Luqiao", ["北京市星河路桥工程有限公司"]).score >= 0.8

@@ -6,9 +6,11 @@
    organisation types ("Co., Ltd.", "GmbH", "LLC" …) plus the generic words rigour leaves alone
    ("corp", "company", "group", "holdings"); Chinese suffixes written without spaces
    (有限公司, 股份有限公司, 集团 …) are cut from the end, since rigour does not split them.
-3. **pinyin**: for a Chinese core, its toneless pinyin with and without spaces
+3. **trade**: the core without a leading place name (北京华信路桥工程 → 华信路桥工程,
+   "Beijing Huaxin Road and Bridge" → "huaxin road and bridge"), as such names are cited.
+4. **pinyin**: for a Chinese core (and trade name), its toneless pinyin with and without spaces
    ("zhong tie wu ju", "zhongtiewuju"), so that "Zhongtie Wuju" finds 中铁五局.
-4. **tokens**: the core's words sorted, so word order does not matter; and **joined**, the
+5. **tokens**: the core's words sorted, so word order does not matter; and **joined**, the
    core's Latin words without spaces ("zhongtie wuju" meets "zhongtiewuju").
 """
 
@@ -18,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from vetting.matching.places import without_place
 
 _PUNCT = re.compile(r"[^\w\u3400-\u9fff]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -36,7 +40,7 @@ GENERIC_WORDS = frozenset({"co", "corp", "corporation", "company", "companies", 
 
 @dataclass(frozen=True)
 class Form:
-    kind: str  # "full", "core", "pinyin", "pinyin_joined", "tokens", "joined"
+    kind: str  # "full", "core", "trade", "pinyin", "pinyin_joined", "tokens", "joined"
     text: str
 
 
@@ -101,11 +105,15 @@ def forms(name: str) -> list[Form]:
     base = core(folded)
     if base and base != folded:
         out.append(Form("core", base))
-    if base and _CJK.search(base):
-        syllables = _pinyin(base)
-        if syllables:
-            out.append(Form("pinyin", " ".join(syllables)))
-            out.append(Form("pinyin_joined", "".join(syllables)))
+    trade = without_place(base) if base else None
+    if trade:
+        out.append(Form("trade", trade))
+    for text in (base, trade):
+        if text and _CJK.search(text):
+            syllables = _pinyin(text)
+            if syllables:
+                out.append(Form("pinyin", " ".join(syllables)))
+                out.append(Form("pinyin_joined", "".join(syllables)))
     words = base.split()
     if len(words) > 1:
         out.append(Form("tokens", " ".join(sorted(words))))

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 
 from vetting.matching.forms import Form, bare_legal_form, fold, forms
 
-_LABEL = {"full": "full name", "core": "name without its legal form", "pinyin": "pinyin", "pinyin_joined": "pinyin",
+_LABEL = {"full": "full name", "core": "name without its legal form", "trade": "name without its place and legal form", "pinyin": "pinyin", "pinyin_joined": "pinyin",
           "tokens": "words in any order", "joined": "words run together"}
 
 
@@ -54,12 +54,16 @@ def numbers(folded: str) -> frozenset[str]:
     return frozenset(n.lstrip("0") or "0" for n in found)
 
 
-def _scale(query: str, query_is_chinese: bool, name: str) -> float:
+_PINYIN = frozenset({"pinyin", "pinyin_joined"})
+
+
+def _scale(query: str, chinese: bool, name: str) -> float:
     # A query that is part of a name scores by how much of the name it covers. A Chinese
-    # character says about as much as a Latin word, so two characters still find a name; a few
-    # Latin words that the name merely contains ("Harbour Engineering") do not.
+    # character (or its pinyin syllable) says about as much as a Latin word, so two characters
+    # still find a name; a few Latin words that the name merely contains ("Harbour
+    # Engineering") do not.
     coverage = len(query) / len(name)
-    return 0.6 + 0.4 * coverage if query_is_chinese else 0.4 + 0.6 * coverage
+    return 0.6 + 0.4 * coverage if chinese else 0.4 + 0.6 * coverage
 
 
 def best_matches(query: str, entries: Iterable[tuple[Hashable, str, Sequence[Form]]],
@@ -105,7 +109,7 @@ def best_matches(query: str, entries: Iterable[tuple[Hashable, str, Sequence[For
         chinese = bool(_CJK.search(qf.text))
         for text, score, i in process.extract(qf.text, texts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=cutoff):
             if len(qf.text) < len(text):
-                scaled = score * _scale(qf.text, chinese, text)
+                scaled = score * _scale(qf.text, chinese or owners[i][2] in _PINYIN, text)
                 if scaled > raw.get(i, 0.0):
                     raw[i] = scaled
         for i, score in raw.items():

@@ -22,7 +22,7 @@ SECTORS = {
     "real_estate": _l("real estate"), "renewables": _l("renewables"), "telecom": _l("telecommunications"),
     "transport": _l("transport"), "water": _l("water"),
 }
-FORMS = {"full": _l("full name"), "core": _l("name without its legal form"), "pinyin": _l("pinyin"),
+FORMS = {"full": _l("full name"), "core": _l("name without its legal form"), "trade": _l("name without its place and legal form"), "pinyin": _l("pinyin"),
          "pinyin_joined": _l("pinyin"), "tokens": _l("words in any order"), "joined": _l("words run together")}
 SORTS = {"name": _l("name"), "since": _l("listed since"), "expires": _l("expiry"), "score": _l("score")}
 STATUS_TITLES = {400: _l("Bad request"), 401: _l("Sign-in needed"), 403: _l("Not allowed"), 404: _l("No such page or record"),
