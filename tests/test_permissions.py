@@ -60,6 +60,12 @@ ACCESS = {
     ("POST", "/api/v1/accounts/<int:account_id>/tokens/<string:prefix>/rotate"): {"reviewer_a", "registrar"},
     ("GET", "/api/v1/audit-events"): REGISTRAR,
     ("GET", "/api/v1/listings"): REGISTRAR,
+    ("GET", "/api/v1/releases"): PUBLIC | {"suspended"},
+    ("POST", "/api/v1/releases"): REGISTRAR,
+    ("GET", "/releases"): PUBLIC | {"suspended"},
+    ("GET", "/releases/signing-key.pem"): PUBLIC | {"suspended"},
+    ("GET", "/releases/<int:number>/<name>"): PUBLIC | {"suspended"},
+    ("GET", "/releases/latest/<name>"): PUBLIC | {"suspended"},
     ("GET", "/api/v1/lists/<any(red, black):list_type>"): PUBLIC | {"suspended"},
     ("GET", "/search"): PUBLIC | {"suspended"},
     ("GET", "/method"): PUBLIC | {"suspended"},
@@ -144,7 +150,8 @@ def world(session, make_association, make_account, make_enterprise):
     prefix = people["reviewer_a"].tokens[0].prefix
     values = {"ruleset_id": ruleset.id, "decision_id": decision.id, "assessment_id": draft.id, "code": "PERMA",
               "enterprise_id": ent.id, "account_id": people["reviewer_a"].id, "prefix": prefix, "filename": "site.css",
-              "change": "disable", "listing_id": 1, "objection_id": 1, "request_id": 1, "kind": "objections", "item_id": 1, "step": "confirm", "list_type": "black"}
+              "change": "disable", "listing_id": 1, "objection_id": 1, "request_id": 1, "kind": "objections", "item_id": 1, "step": "confirm", "list_type": "black",
+              "number": 1, "name": "listings.csv"}
     return tokens, values, cookies
 
 

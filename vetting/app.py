@@ -42,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(registry_bp)
+    from vetting.pages.releases import bp as releases_bp
+
+    app.register_blueprint(releases_bp)
     _web_sessions(app)
     from vetting.caching import init_caching
 

@@ -548,7 +548,7 @@ def search_reindex(ctx: Context) -> None:
 
 @main.group()
 def jobs() -> None:
-    """Periodic work (expiry of listings, delivery of notices)."""
+    """Periodic work (expiry of listings, delivery of notices, releases)."""
 
 
 @jobs.command("run")
@@ -560,6 +560,78 @@ def jobs_run(ctx: Context) -> None:
     report = run_due(ctx.database, ctx.app.config)
     for name, outcome in report.ran.items():
         click.echo(f"{name}: {outcome}")
+
+
+@jobs.command("worker")
+@pass_ctx
+def jobs_worker(ctx: Context) -> None:
+    """Run the jobs on VETTING_RELEASE_SCHEDULE (cron syntax, UTC) until stopped."""
+    import signal
+
+    from vetting.jobs import worker
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        worker(ctx.database, ctx.app.config, log=click.echo, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.group()
+def releases() -> None:
+    """Signed releases of the lists: publish, list, verify."""
+
+
+@releases.command("publish")
+@click.option("--force", is_flag=True, help="Publish even when nothing changed since the previous release.")
+@pass_ctx
+def releases_publish(ctx: Context, force: bool) -> None:
+    """Build the next release and publish it atomically."""
+    from vetting.services.actors import SystemActor
+    from vetting.services.releases import publish
+
+    result = publish(ctx.database, ctx.app.config, SystemActor("cli"), force=force)
+    click.echo(result.message)
+    if result.lost:
+        sys.exit(3)
+
+
+@releases.command("list")
+@pass_ctx
+def releases_list(ctx: Context) -> None:
+    """The published releases, newest first."""
+    from vetting.services.releases import listing
+
+    for m in listing(ctx.app.config):
+        click.echo(f"{m['release']}\t{m['as_of']}\tred {m['counts']['red']}\tblack {m['counts']['black']}\t"
+                   f"changes {m.get('delta_rows', 0)}")
+
+
+@releases.command("verify")
+@click.argument("source")
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False), help="The publisher's public key (PEM).")
+@pass_ctx
+def releases_verify(ctx: Context, source: str, key_file: str | None) -> None:
+    """Check a release folder or URL against its manifest's checksums and signature.
+
+    SOURCE is a folder (releases/3) or a URL (https://host/releases/3). The public key is
+    --key, else the site's /releases/signing-key.pem for a URL, else this instance's key."""
+    from pathlib import Path as _Path
+
+    from vetting.publication import release, signing
+
+    key = _Path(key_file).read_bytes() if key_file else None
+    if key is None and not source.startswith(("http://", "https://")):
+        key = signing.public_pem(ctx.app.config)
+    report = release.verify(source, key)
+    for name in report.checked:
+        click.echo(f"ok       {name}")
+    for problem in report.problems:
+        click.secho(f"PROBLEM  {problem}", fg="red")
+    if not report.ok:
+        sys.exit(1)
+    click.echo(f"release at {source} verified")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_TRUSTED_PROXIES", "0", "How many reverse proxies in front set X-Forwarded-For/-Proto (their client address is then used for rate limits)."),
     Setting("VETTING_SMTP_URL", "unset (notices wait in the outbox)",
             "Where `vetting jobs run` delivers notices: smtp://[user:password@]host[:port][?starttls=true&from=address]."),
+    Setting("VETTING_RELEASES_PATH", "<instance>/releases", "Folder the releases are published into (shared by every instance that publishes)."),
+    Setting("VETTING_SIGNING_KEY", "<instance>/signing-key.pem, made on first use", "PEM file of the Ed25519 key that signs each release's index.json."),
+    Setting("VETTING_RELEASE_SCHEDULE", "0 2 * * *", "When `vetting jobs worker` publishes a release (cron syntax, UTC)."),
 )
 
 
@@ -103,6 +106,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values["VETTING_DB_TIMEOUT"] = float(values.get("VETTING_DB_TIMEOUT", 5))
     values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
     values["VETTING_TRUSTED_PROXIES"] = int(values.get("VETTING_TRUSTED_PROXIES") or 0)
+    values.setdefault("VETTING_RELEASE_SCHEDULE", "0 2 * * *")
     values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "memory://")
     values.setdefault("VETTING_RATELIMIT_PUBLIC", "300 per minute")
     values.setdefault("VETTING_RATELIMIT_SENSITIVE", "10 per minute")

@@ -26,14 +26,14 @@ def init_api(app: Flask) -> Api:
     )
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
-    from vetting.api import admin, assessments, decisions, enterprises, listings, rulesets
+    from vetting.api import admin, assessments, decisions, enterprises, listings, releases, rulesets
     from vetting.api.examples import ExamplesPlugin
 
     examples = ExamplesPlugin()
     examples.init_spec(api.spec)
     api.spec.plugins.append(examples)
 
-    for module in (rulesets, decisions, enterprises, assessments, admin, listings):
+    for module in (rulesets, decisions, enterprises, assessments, admin, listings, releases):
         api.register_blueprint(module.blp)
     api.register_blueprint(listings.objections_blp)
     api.register_blueprint(listings.repairs_blp)

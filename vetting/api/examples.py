@@ -65,6 +65,14 @@ _OBJECTION = {"id": 5, "reference": "O2026-2B81D0AA", "listing_id": 88, "status"
 _STATUS = {"on": "2026-11-24", "list": None, "listing_id": None, "since": None}
 
 #: (method, OpenAPI path) -> {"request": body, "response": body of the success response}
+_RELEASE = {
+    "release": 12, "previous": 11, "generated_at": "2026-12-10T02:00:03Z", "as_of": "2026-12-10T02:00:01Z",
+    "counts": {"red": 13, "black": 8, "total": 21}, "delta_rows": 2, "rulesets": ["2026.1"],
+    "files": [{"name": "listings.csv", "rows": 21, "bytes": 9221, "sha256": "a37ef682c3b440b010b2084ae9209db782a1b4d4bc06266da36bdc19fd2c9f2a",
+               "url": "/releases/12/listings.csv"}],
+    "signature": {"algorithm": "Ed25519", "file": "index.json.sig", "public_key": "/releases/signing-key.pem"},
+}
+
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/rulesets/active"): {"response": dict(_RULESET, version="2026.1", status="active", activated_at=_AT,
                                                           document={"version": "2026.1", "...": "the whole ruleset"})},
@@ -103,6 +111,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "enterprise_id": 17, "legal_name": _ENTERPRISE["legal_name"], "chinese_name": _ENTERPRISE["chinese_name"], "country": "CN",
         "sector": "infrastructure", "listing_reference": "L2026-7F3A91C2", "effective_from": "2026-12-10", "expires_on": "2029-12-10",
         "reason_codes": ["KNOCKOUT", "FORCED_EVICTION"], "grounds": _LISTING["grounds"], "total_score": 41.3}]}},
+    ("get", "/api/v1/releases"): {"response": [_RELEASE]},
+    ("post", "/api/v1/releases"): {"request": {"force": False},
+                                   "response": {"published": True, "message": "release 12 published: 13 red, 8 black, 2 changes",
+                                                "release": _RELEASE}},
     ("post", "/api/v1/listings/{listing_id}/confirm"): {"response": dict(
         _LISTING, status="active", confirmed_at="2026-12-10T08:00:00+00:00", effective_from="2026-12-10", expires_on="2029-12-10")},
     ("post", "/api/v1/listings/{listing_id}/revoke"): {
