@@ -157,3 +157,9 @@ def test_the_jobs_recount_the_statistics(session, register, app):
     register("Statistics Test Works Co., Ltd.")
     report = run_due(app.extensions["vetting"].database, dict(app.config))
     assert report.ran["search_statistics"]["tokens"] > 0
+
+
+def test_an_overlong_query_is_refused_with_the_field_named(client):
+    resp = client.get("/api/v1/enterprises", query_string={"q": "x" * 201})
+    assert resp.status_code == 422 and "q" in resp.get_json()["errors"]
+    assert client.get("/search", query_string={"q": "港" * 5000}).status_code == 200  # the page reads the first 200

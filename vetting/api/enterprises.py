@@ -57,7 +57,7 @@ class RegisteredOut(Schema):
 
 
 class SearchQuery(StrictSchema):
-    q = fields.String(metadata={"description": "a name in any script or form: legal name, Chinese name, pinyin, alias"})
+    q = fields.String(validate=validate.Length(max=200), metadata={"description": "a name in any script or form: legal name, Chinese name, pinyin, alias"})
     identifier = fields.String(metadata={"description": "scheme:value, e.g. uscc:91110000… (exact)"})
     country = fields.String(validate=validate.Length(equal=2))
     sector = fields.String()

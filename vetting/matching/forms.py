@@ -51,6 +51,7 @@ def _t2s():  # noqa: ANN202
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """NFKC, traditional → simplified Chinese, case folding, punctuation to spaces."""
     text = unicodedata.normalize("NFKC", text or "")
@@ -74,6 +75,7 @@ def _strip_chinese(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def core(folded: str) -> str:
     """``folded`` without its legal form (see the module docstring)."""
     from rigour.names.org_types import remove_org_types
@@ -98,9 +100,14 @@ def _pinyin(chinese: str) -> list[str]:
 
 def forms(name: str) -> list[Form]:
     """Every form ``name`` is compared in (duplicates dropped, order kept)."""
+    return list(_forms(name))
+
+
+@lru_cache(maxsize=4096)
+def _forms(name: str) -> tuple[Form, ...]:
     folded = fold(name)
     if not folded:
-        return []
+        return ()
     out = [Form("full", folded)]
     base = core(folded)
     if base and base != folded:
@@ -125,7 +132,7 @@ def forms(name: str) -> list[Form]:
         if form.text not in seen:
             seen.add(form.text)
             unique.append(form)
-    return unique
+    return tuple(unique)
 
 
 def tokens(name: str) -> set[str]:

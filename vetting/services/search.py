@@ -29,6 +29,7 @@ CANDIDATES = 100
 #: Postings a query reads at most (token by token, rarest first), beyond its two rarest tokens.
 POSTINGS_BUDGET = 20_000
 MIN_TOKENS = 2
+MAX_QUERY = 200  # characters of a query that are read; no registered name is longer
 
 
 def names_of(session: Session, enterprise_ids: list[int]) -> dict[int, list[str]]:
@@ -147,6 +148,7 @@ class Results:
 def search(session: Session, q: str, *, country: str | None = None, sector: str | None = None, list_type: str | None = None,
            min_score: float = 0.6, limit: int = 20, offset: int = 0) -> Results:
     """Enterprises whose names match ``q``, best first, each with its score and explanation."""
+    q = q[:MAX_QUERY]
     query_tokens = sorted(tokens(q))
     if not query_tokens or not searchable(q):
         return Results(0, [])
@@ -158,20 +160,22 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
         filters.append(Enterprise.country == country.upper())
     if sector:
         filters.append(Enterprise.sector == sector)
-    enterprises = {e.id: e for e in session.scalars(select(Enterprise).where(*filters))}
-    lists = dict(session.execute(select(Listing.enterprise_id, Listing.list_type).where(
-        Listing.enterprise_id.in_(list(enterprises)), Listing.status == ListingStatus.ACTIVE)).all())
+    names = dict(session.execute(select(Enterprise.id, Enterprise.legal_name).where(*filters)).all())
+    lists = {ent_id: list_type.value for ent_id, list_type in session.execute(
+        select(Listing.enterprise_id, Listing.list_type).where(Listing.enterprise_id.in_(list(names)),
+                                                               Listing.status == ListingStatus.ACTIVE))}
     if list_type:
-        enterprises = {k: e for k, e in enterprises.items() if k in lists and lists[k].value == list_type}
+        names = {k: n for k, n in names.items() if lists.get(k) == list_type}
     stored = session.execute(select(NameForms.enterprise_id, NameForms.name, NameForms.own, NameForms.forms)
-                             .where(NameForms.enterprise_id.in_(list(enterprises))).order_by(NameForms.enterprise_id, NameForms.id)).all()
+                             .where(NameForms.enterprise_id.in_(list(names))).order_by(NameForms.enterprise_id, NameForms.id)).all()
     own = {(row.enterprise_id, row.name) for row in stored if row.own}
     matches = best_matches(q, [(row.enterprise_id, row.name, unpack(row.forms)) for row in stored], min_score=min_score)
-    hits = [Hit(enterprises[ent_id], match, lists[ent_id].value if ent_id in lists else None) for ent_id, match in matches.items()]
     # Equal scores: an enterprise whose own name matched ranks before one that matched through
     # an alias (an alias can repeat another enterprise's name).
-    hits.sort(key=lambda h: (-h.match.score, (h.enterprise.id, h.match.name) not in own, h.enterprise.legal_name, h.enterprise.id))
-    return Results(len(hits), hits[offset:offset + limit])
+    ranked = sorted(matches, key=lambda k: (-matches[k].score, (k, matches[k].name) not in own, names[k], k))
+    page = ranked[offset:offset + limit]
+    loaded = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(page)))} if page else {}
+    return Results(len(ranked), [Hit(loaded[k], matches[k], lists.get(k)) for k in page])
 
 
 def by_identifier(session: Session, text: str) -> Enterprise:
