@@ -43,18 +43,31 @@ class Snapshot:
     rulesets: set[str] = field(default_factory=set)
 
 
+class _Line:
+    """A file-like target that keeps the last line a csv writer wrote."""
+
+    line = ""
+
+    def write(self, text: str) -> None:
+        self.line = text
+
+
 def write_listings(folder: Path, rows: Iterable[dict[str, str]]) -> Snapshot:
-    """listings.csv with every row, red.csv and black.csv with each list's, in one pass."""
+    """listings.csv with every row, red.csv and black.csv with each list's, in one pass (each
+    row is formatted once and written to two files)."""
     out = Snapshot()
     handles = {name: (folder / name).open("w", encoding="utf-8", newline="") for name in ("listings.csv", "red.csv", "black.csv")}
     try:
-        writers = {name: csv_writer(fh) for name, fh in handles.items()}
-        for writer in writers.values():
-            writer.writerow(COLUMNS)
+        line = _Line()
+        writer = csv_writer(line)
+        writer.writerow(COLUMNS)
+        for fh in handles.values():
+            fh.write(line.line)
+        everything, by_list = handles["listings.csv"], {"red": handles["red.csv"], "black": handles["black.csv"]}
         for row in rows:
-            values = [row[c] for c in COLUMNS]
-            writers["listings.csv"].writerow(values)
-            writers[f"{row['list']}.csv"].writerow(values)
+            writer.writerow([row[c] for c in COLUMNS])
+            everything.write(line.line)
+            by_list[row["list"]].write(line.line)
             out.counts[row["list"]] += 1
             if row["ruleset_version"]:
                 out.rulesets.add(row["ruleset_version"])

@@ -4,13 +4,13 @@ order, a batch at a time; memory does not grow with the number of listings."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from vetting.models import Decision, Enterprise, EnterpriseAlias, Identifier, Listing, ListingEvent, ListingStatus, Ruleset
@@ -42,34 +42,29 @@ def _iso(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return value.isoformat()
 
 
-def active_listing_ids(session: Session) -> Iterator[int]:
-    yield from session.scalars(select(Listing.id).where(Listing.status == ListingStatus.ACTIVE, Listing.kind == "listing")
-                               .order_by(Listing.id)).yield_per(10_000)
-
-
 def rows(session: Session) -> Iterator[dict[str, Any]]:
-    """Each active listing as a row (a dict over ``COLUMNS``, every value a string), by listing id."""
+    """Each active listing as a row (a dict over ``COLUMNS``, every value a string), by listing
+    id: one streamed query for the listings with their enterprise and decision, and per batch one
+    query each for aliases, identifiers, first listing day and last transition."""
     versions = dict(session.execute(select(Ruleset.id, Ruleset.version)).all())
-    batch: list[int] = []
-    for listing_id in active_listing_ids(session):
-        batch.append(listing_id)
-        if len(batch) == BATCH:
-            yield from _rows_of(session, batch, versions)
-            batch = []
-    if batch:
-        yield from _rows_of(session, batch, versions)
+    query = (select(Listing.id, Listing.list_type, Listing.enterprise_id, Enterprise.legal_name, Enterprise.chinese_name,
+                    Enterprise.country, Enterprise.sector, Listing.effective_from, Listing.expires_on,
+                    type_coerce(Listing.reason_codes, Text), Listing.grounds, Decision.total_score,
+                    type_coerce(Decision.pillar_scores, Text), Decision.ruleset_id, Listing.decision_id)
+             .join(Enterprise, Enterprise.id == Listing.enterprise_id).join(Decision, Decision.id == Listing.decision_id)
+             .where(Listing.status == ListingStatus.ACTIVE, Listing.kind == "listing").order_by(Listing.id)
+             .execution_options(yield_per=BATCH))
+    for partition in session.execute(query).partitions():
+        yield from _rows_of(session, partition, versions)
 
 
-def _rows_of(session: Session, ids: list[int], versions: dict[int, str]) -> Iterator[dict[str, Any]]:
-    found = session.execute(
-        select(Listing, Enterprise, Decision.ruleset_id, Decision.total_score, Decision.pillar_scores)
-        .join(Enterprise, Enterprise.id == Listing.enterprise_id).join(Decision, Decision.id == Listing.decision_id)
-        .where(Listing.id.in_(ids)).order_by(Listing.id)).all()
-    enterprise_ids = sorted({row[1].id for row in found})
+def _rows_of(session: Session, found: Any, versions: dict[int, str]) -> Iterator[dict[str, Any]]:
+    ids = [row[0] for row in found]
+    enterprise_ids = sorted({row[2] for row in found})
     aliases: dict[int, list[str]] = defaultdict(list)
     for ent_id, name in session.execute(select(EnterpriseAlias.enterprise_id, EnterpriseAlias.name)
                                         .where(EnterpriseAlias.enterprise_id.in_(enterprise_ids))):
@@ -78,22 +73,23 @@ def _rows_of(session: Session, ids: list[int], versions: dict[int, str]) -> Iter
     for ent_id, scheme, value in session.execute(select(Identifier.enterprise_id, Identifier.scheme, Identifier.value)
                                                  .where(Identifier.enterprise_id.in_(enterprise_ids))):
         identifiers[ent_id].append(f"{scheme}:{value}")
-    first = dict(session.execute(
-        select(Listing.enterprise_id, func.min(Listing.effective_from))
+    first = {(ent_id, list_type): day for ent_id, list_type, day in session.execute(
+        select(Listing.enterprise_id, Listing.list_type, func.min(Listing.effective_from))
         .where(Listing.enterprise_id.in_(enterprise_ids), Listing.kind == "listing", Listing.effective_from.is_not(None))
-        .group_by(Listing.enterprise_id)).all())
+        .group_by(Listing.enterprise_id, Listing.list_type))}
     last = dict(session.execute(select(ListingEvent.listing_id, func.max(ListingEvent.at))
                                 .where(ListingEvent.listing_id.in_(ids)).group_by(ListingEvent.listing_id)).all())
-    for listing, ent, ruleset_id, total, pillars in found:
-        pillar_scores = pillars if isinstance(pillars, dict) else json.loads(pillars or "{}")
+    for (listing_id, list_type, ent_id, legal, chinese, country, sector, effective_from, expires_on, reason_codes, grounds,
+         total, pillars, ruleset_id, decision_id) in found:
+        pillar_scores = orjson.loads(pillars or "{}")
         yield {
-            "listing_id": str(listing.id), "list": listing.list_type.value, "enterprise_id": str(ent.id),
-            "legal_name": one_line(ent.legal_name), "chinese_name": one_line(ent.chinese_name),
-            "aliases": _joined(aliases[ent.id]), "identifiers": _joined(identifiers[ent.id]), "country": ent.country,
-            "sector": ent.sector, "effective_from": _iso(listing.effective_from), "expires_on": _iso(listing.expires_on),
-            "reason_codes": ";".join(listing.reason_codes or []), "grounds": one_line(listing.grounds),
+            "listing_id": str(listing_id), "list": list_type.value, "enterprise_id": str(ent_id),
+            "legal_name": one_line(legal), "chinese_name": one_line(chinese),
+            "aliases": _joined(aliases[ent_id]), "identifiers": _joined(identifiers[ent_id]), "country": country,
+            "sector": sector, "effective_from": _iso(effective_from), "expires_on": _iso(expires_on),
+            "reason_codes": ";".join(orjson.loads(reason_codes or "[]")), "grounds": one_line(grounds),
             "total_score": _score(total),
             "pillar_scores": ";".join(f"{code}:{_score(v)}" for code, v in sorted(pillar_scores.items()) if v is not None),
-            "ruleset_version": versions.get(ruleset_id, ""), "decision_id": str(listing.decision_id),
-            "first_listed": _iso(first.get(ent.id)), "last_change": _iso(last.get(listing.id)),
+            "ruleset_version": versions.get(ruleset_id, ""), "decision_id": str(decision_id),
+            "first_listed": _iso(first.get((ent_id, list_type))), "last_change": _iso(last.get(listing_id)),
         }
