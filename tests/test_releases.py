@@ -206,6 +206,18 @@ def test_two_publishers_at_once_make_one_release(tmp_path):
         assert sorted(code for code, _ in outputs) in ([0, 0], [0, 3]), outputs
         assert sum("published at" in out for _, out in outputs) == 1, outputs
         assert list(folder.glob(".tmp-*")) == []
+        ok = subprocess.run([*cli, "releases", "verify", str(folder / "1")], env=base, capture_output=True, text=True, timeout=120)
+        assert ok.returncode == 0 and "verified" in ok.stdout, ok.stdout + ok.stderr
+        import shutil
+
+        broken = tmp_path / "broken"
+        shutil.copytree(folder / "1", broken)
+        (broken / "black.csv").chmod(0o644)
+        data = bytearray((broken / "black.csv").read_bytes())
+        data[-2] ^= 0x20
+        (broken / "black.csv").write_bytes(bytes(data))
+        bad = subprocess.run([*cli, "releases", "verify", str(broken)], env=base, capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 1 and "PROBLEM  black.csv has SHA-256" in bad.stdout, bad.stdout + bad.stderr
 
     if os.environ.get(TEST_URL_ENV):
         with scratch_database(tmp_path, "releases") as url:
