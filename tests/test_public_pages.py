@@ -122,3 +122,16 @@ def _visible(html: str) -> str:
     """Text a reader sees: tags, attribute values and the English switch label removed."""
     text = re.sub(r"<[^>]+>", " ", html)
     return text.replace("English", "")
+
+
+def test_a_service_message_with_values_reads_in_chinese(app):
+    from vetting.errors import M_, Conflict
+    from vetting.pages.labels import message
+
+    error = Conflict(M_("the objection window of %(reference)s closed on %(day)s", reference="L2027-AB12", day="2027-03-16"))
+    assert error.message == "the objection window of L2027-AB12 closed on 2027-03-16"  # the API's English
+    assert error.to_dict()["message"] == error.message
+    with app.test_request_context("/?lang=zh"):
+        assert message(error.message) == "L2027-AB12 的异议期已于 2027-03-16 结束"
+    with app.test_request_context("/?lang=en"):
+        assert message(error.message) == error.message

@@ -16,7 +16,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 def _marked() -> set[str | tuple[str, ...]]:
-    keywords = dict(DEFAULT_KEYWORDS, _l=None, N_=None)
+    keywords = dict(DEFAULT_KEYWORDS, _l=None, N_=None, M_=None)
     method_map = [("vetting/**.py", "python"), ("vetting/pages/templates/**.html", "jinja2")]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, keywords=keywords):

@@ -15,6 +15,24 @@ def N_(message: str) -> str:  # noqa: N802
     return message
 
 
+class Message(str):
+    """A message built from a template marked for translation and its values. It reads (and
+    serialises) as the English text; a page translates ``template`` and fills in ``params``."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Message:
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+
+def M_(template: str, **params: Any) -> Message:  # noqa: N802
+    """A ``Message``: ``M_("listing %(reference)s is %(status)s", reference=..., status=...)``."""
+    return Message(template, **params)
+
+
 class DomainError(Exception):
     """Base class of every error the service layer raises on purpose."""
 

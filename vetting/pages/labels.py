@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import gettext, lazy_gettext as _l
 
+from vetting.errors import Message
+
 ROLES = {"reviewer": _l("reviewer"), "association_admin": _l("association admin"), "registrar": _l("registrar")}
 LISTS = {"red": _l("red list"), "black": _l("black list")}
 OUTCOMES = {"RED": _l("RED"), "BLACK": _l("BLACK"), "NONE": _l("NONE")}
@@ -48,8 +50,13 @@ def term(text: str) -> str:
 
 def message(text: object) -> str:
     """A message from a service or a form, in the reader's language when the catalog has it
-    (fixed messages are marked with ``N_``); returned as plain text, so it is escaped."""
-    return gettext(str(text)) if text else ""
+    (fixed messages are marked with ``N_``, templated ones built with ``M_``); returned as plain
+    text, so it is escaped."""
+    if not text:
+        return ""
+    if isinstance(text, Message):
+        return gettext(text.template, **text.params)
+    return gettext(str(text))
 
 
 def init_labels(app: Flask) -> None:

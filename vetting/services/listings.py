@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vetting import clock
-from vetting.errors import Conflict, N_, NotFound, PermissionDenied, ValidationError
+from vetting.errors import M_, Conflict, N_, NotFound, PermissionDenied, ValidationError
 from vetting.models import (
     Account,
     Decision,
@@ -50,7 +50,7 @@ def _durations(session: Session, ruleset_id: int) -> dict:
 
 def _require_registrar(actor: Actor) -> Account | None:
     if isinstance(actor, Account) and actor.role is not Role.REGISTRAR:
-        raise PermissionDenied("only a registrar can do this")
+        raise PermissionDenied(N_("only a registrar can do this"))
     return actor if isinstance(actor, Account) else None
 
 
@@ -165,12 +165,14 @@ def file_objection(session: Session, *, reference: str, contact_email: str, grou
         errors["grounds"] = [N_("say why the listing is wrong")]
     listing = _notified(session, reference, contact_email, errors)
     if errors:
-        raise ValidationError("the objection cannot be filed", errors)
+        raise ValidationError(N_("the objection cannot be filed"), errors)
     if listing.status not in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
-        raise Conflict(f"listing {listing.reference} is {listing.status.value}; there is nothing to object to",
+        raise Conflict(M_("listing %(reference)s is %(status)s; there is nothing to object to", reference=listing.reference,
+                           status=listing.status.value),
                        conflicting_id=listing.id)
     if listing.status is ListingStatus.PROPOSED and clock.today(session) > listing.objection_deadline:
-        raise Conflict(f"the objection window of {listing.reference} closed on {listing.objection_deadline:%Y-%m-%d}",
+        raise Conflict(M_("the objection window of %(reference)s closed on %(day)s", reference=listing.reference,
+                           day=f"{listing.objection_deadline:%Y-%m-%d}"),
                        conflicting_id=listing.id)
     objection = Objection(reference=f"O{clock.today(session):%Y}-{secrets.token_hex(4).upper()}", listing_id=listing.id,
                           contact_name=contact_name, contact_email=contact_email.strip().lower(), grounds=grounds.strip(),
@@ -193,7 +195,8 @@ def _decide(session: Session, actor: Actor, model: type, item_id: int, what: str
     if item is None:
         raise NotFound(f"no {what} {item_id}")
     if item.status is not RequestStatus.OPEN:
-        raise Conflict(f"{what} {item.reference} was already decided ({item.status.value})", conflicting_id=item.id)
+        raise Conflict(M_("%(reference)s was already decided (%(status)s)", reference=item.reference, status=item.status.value),
+                       conflicting_id=item.id)
     item.status = verdict
     item.decided_at = clock.now(session)
     item.decided_by_id = account.id if account else None
@@ -235,16 +238,18 @@ def confirm(session: Session, actor: Actor, listing_id: int) -> Listing:
     if listing is None:
         raise NotFound(f"no listing {listing_id}")
     if listing.status is not ListingStatus.PROPOSED:
-        raise Conflict(f"listing {listing.reference} is {listing.status.value}, not proposed", conflicting_id=listing.id)
+        raise Conflict(M_("listing %(reference)s is %(status)s, not proposed", reference=listing.reference, status=listing.status.value),
+                       conflicting_id=listing.id)
     if account is not None and listing.triggered_by_id == account.id:
-        raise PermissionDenied("four eyes: a registrar other than the one who triggered the proposal must confirm it")
+        raise PermissionDenied(N_("four eyes: a registrar other than the one who triggered the proposal must confirm it"))
     today = clock.today(session)
     if today <= listing.objection_deadline:
-        raise Conflict(f"the objection window of {listing.reference} is open until {listing.objection_deadline:%Y-%m-%d}; "
-                       f"confirm from {listing.objection_deadline + timedelta(days=1):%Y-%m-%d}", conflicting_id=listing.id)
+        raise Conflict(M_("the objection window of %(reference)s is open until %(deadline)s; confirm from %(day)s",
+                           reference=listing.reference, deadline=f"{listing.objection_deadline:%Y-%m-%d}",
+                           day=f"{listing.objection_deadline + timedelta(days=1):%Y-%m-%d}"), conflicting_id=listing.id)
     pending = session.scalar(select(Objection).where(Objection.listing_id == listing.id, Objection.status == RequestStatus.OPEN))
     if pending is not None:
-        raise Conflict(f"objection {pending.reference} is open; decide it first", conflicting_id=pending.id)
+        raise Conflict(M_("objection %(reference)s is open; decide it first", reference=pending.reference), conflicting_id=pending.id)
     current = session.scalar(select(Listing).where(Listing.enterprise_id == listing.enterprise_id,
                                                    Listing.status == ListingStatus.ACTIVE).with_for_update())
     if listing.kind == "removal":
@@ -274,12 +279,13 @@ def revoke(session: Session, actor: Actor, listing_id: int, reason: str) -> List
     """A registrar revokes a proposed or active listing (e.g. made on falsified evidence). Commits."""
     _require_registrar(actor)
     if not (reason or "").strip():
-        raise ValidationError("give a reason", {"reason": ["a revocation needs its reason"]})
+        raise ValidationError(N_("give a reason"), {"reason": [N_("a revocation needs its reason")]})
     listing = session.get(Listing, listing_id, with_for_update=True)
     if listing is None:
         raise NotFound(f"no listing {listing_id}")
     if listing.status not in (ListingStatus.PROPOSED, ListingStatus.ACTIVE):
-        raise Conflict(f"listing {listing.reference} is {listing.status.value}", conflicting_id=listing.id)
+        raise Conflict(M_("listing %(reference)s is %(status)s", reference=listing.reference, status=listing.status.value),
+                       conflicting_id=listing.id)
     _end(session, actor, listing, ListingStatus.REVOKED, reason.strip(), "listing.revoke")
     session.commit()
     return listing
