@@ -258,11 +258,11 @@ def test_the_worker_runs_the_jobs_on_the_schedule(app, session, clock, config, a
     lines, runs = [], []
 
     def stop():
-        return len(runs) >= 1
+        return len(runs) >= 1 or len(lines) > 20
 
     def log(line):
         lines.append(line)
-        if line.startswith("release:"):
+        if line.startswith(("release:", "skipped:", "the jobs failed")):
             runs.append(line)
 
     moment = [datetime(2027, 3, 20, 1, 59, 30, tzinfo=timezone.utc)]
@@ -275,3 +275,16 @@ def test_the_worker_runs_the_jobs_on_the_schedule(app, session, clock, config, a
     assert moment[0] >= datetime(2027, 3, 20, 2, 0, tzinfo=timezone.utc)
     assert runs and "release 1 published" in runs[0], lines
     assert release.numbers(release.storage(config)) == [1]
+
+
+def test_a_second_jobs_runner_finds_the_lock_taken(app, config):
+    from vetting import jobs
+
+    database = app.extensions["vetting"].database
+    with jobs.job_lock(database, config) as first:
+        assert first
+        with jobs.job_lock(database, config) as second:
+            assert not second
+        assert jobs.run_due(database, config).ran == {"skipped": "another instance is running the jobs"}
+    with jobs.job_lock(database, config) as again:
+        assert again

@@ -27,7 +27,7 @@ class JobsReport:
     ran: dict[str, Any] = field(default_factory=dict)
 
 
-LOCK_KEY = 0x7665_7474  # "vett": the advisory lock id of the periodic jobs
+LOCK_KEY = 0x766A_6F62  # "vjob": the advisory lock id of the periodic jobs (the audit chain uses "vett")
 
 
 @contextlib.contextmanager

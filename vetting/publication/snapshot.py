@@ -34,6 +34,13 @@ def _joined(values: list[str]) -> str:
     return ";".join(sorted({one_line(v).replace(";", ",") for v in values if v}))
 
 
+def _json(value: Any, empty: Any) -> Any:
+    """A JSON column read as text (SQLite) or already decoded by the driver (psycopg)."""
+    if value is None:
+        return empty
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
 def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -81,13 +88,13 @@ def _rows_of(session: Session, found: Any, versions: dict[int, str]) -> Iterator
                                 .where(ListingEvent.listing_id.in_(ids)).group_by(ListingEvent.listing_id)).all())
     for (listing_id, list_type, ent_id, legal, chinese, country, sector, effective_from, expires_on, reason_codes, grounds,
          total, pillars, ruleset_id, decision_id) in found:
-        pillar_scores = orjson.loads(pillars or "{}")
+        pillar_scores = _json(pillars, {})
         yield {
             "listing_id": str(listing_id), "list": list_type.value, "enterprise_id": str(ent_id),
             "legal_name": one_line(legal), "chinese_name": one_line(chinese),
             "aliases": _joined(aliases[ent_id]), "identifiers": _joined(identifiers[ent_id]), "country": country,
             "sector": sector, "effective_from": _iso(effective_from), "expires_on": _iso(expires_on),
-            "reason_codes": ";".join(orjson.loads(reason_codes or "[]")), "grounds": one_line(grounds),
+            "reason_codes": ";".join(_json(reason_codes, [])), "grounds": one_line(grounds),
             "total_score": _score(total),
             "pillar_scores": ";".join(f"{code}:{_score(v)}" for code, v in sorted(pillar_scores.items()) if v is not None),
             "ruleset_version": versions.get(ruleset_id, ""), "decision_id": str(decision_id),
