@@ -40,6 +40,21 @@ def write_section(name: str, markdown: str) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
+def code_revision() -> str:
+    """The commit of the code measured, and whether the package or migrations differed from it."""
+    import subprocess
+
+    root = DOC.parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "vetting", "migrations"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {head}" + (" with uncommitted changes to vetting/" if dirty else "")
+
+
 def command() -> str:
     return "python " + " ".join([os.path.relpath(sys.argv[0], DOC.parents[1])] + sys.argv[1:])
 

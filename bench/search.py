@@ -1,0 +1,534 @@
+"""Name search: latency and recall on SQLite and PostgreSQL, against a brute-force baseline.
+
+For each database and size: a fresh database migrated with the default ruleset, N synthetic
+enterprises from ``bench/names.py`` (Chinese and English legal names, aliases, USCCs) loaded in
+bulk, the token index built, and a set of perturbed queries (exact Chinese, short Chinese,
+traditional characters, pinyin spaced and joined, another English legal form, a typo, words
+reordered, full-width letters), each with the one enterprise it should find. Then:
+
+- in-process: ``vetting.services.search.search(session, q, limit=10)``, one session per query
+  as a request has; p50/p95 latency, recall@1 and recall@10, recall@1 per kind of query;
+- where the time goes, on a subset: time in the candidate query (``name_tokens``), in the other
+  SQL, and in scoring (``best_match``: forms of the stored names, forms of the query, pair scores);
+- over HTTP (``--http``): ``GET /api/v1/enterprises?q=…&limit=10`` against gunicorn (as
+  `vetting serve` runs it, 2 sync workers) on 127.0.0.1, one client in sequence;
+- same-run baseline: rapidfuzz ``process.extract(q, every_name, scorer=WRatio, limit=10)`` over a
+  list of every stored name (legal, Chinese, aliases), names mapped back to their enterprise.
+
+The token index is written by ``bench.names.index_fast`` (the rows ``index_enterprises`` writes,
+computed in parallel and bulk-inserted; a sample is checked against the service); up to
+``--service-reindex-up-to`` enterprises the service's own ``reindex`` is timed as well.
+
+Targets (at 1,000,000 enterprises): p95 at most 50 ms in-process, recall@1 at least 0.95, and
+at least 20 times faster than the baseline. Sizes above 100,000 run on PostgreSQL only, and only
+when loading and indexing the previous size in this run projects to under ``--budget-minutes``.
+
+Usage: python bench/search.py [--sizes 10000,100000] [--queries 300] [--db sqlite,postgresql] [--http]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import event, func, select, text  # noqa: E402
+
+from bench._report import code_revision, command, machine, scratch_postgres, write_section  # noqa: E402
+from bench.names import KINDS, Enterprise, Query, check_index, generate, index_fast, load, queries  # noqa: E402
+from vetting.db import Database, make_engine  # noqa: E402
+from vetting.resources import bundled_path  # noqa: E402
+from vetting.services.setup import initialize  # noqa: E402
+import vetting.services.search  # noqa: E402,F401  (imported now, with the revision below)
+
+#: The code measured: the package is imported from the working tree when this module loads.
+REVISION = code_revision()
+
+TARGET_P95_MS = 50
+TARGET_RECALL1 = 0.95
+TARGET_SPEEDUP = 20
+LABEL = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+#: SQL sent by a search, told apart by the table it reads first.
+SQL_KINDS = (("token_stats", "stats_sql"), ("name_tokens", "candidates"), ("name_forms", "forms_sql"))
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+@dataclass
+class Pass:
+    """Latencies (seconds) and ranks (1-based, None when not in the top 10) of one pass."""
+
+    latencies: list[float] = field(default_factory=list)
+    ranks: list[int | None] = field(default_factory=list)
+
+    def add(self, seconds: float, rank: int | None) -> None:
+        self.latencies.append(seconds)
+        self.ranks.append(rank)
+
+    def p(self, q: float) -> float:
+        return pct(self.latencies, q) * 1000
+
+    def recall(self, k: int, only: Sequence[int] | None = None) -> float:
+        ranks = self.ranks if only is None else [self.ranks[i] for i in only]
+        return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else float("nan")
+
+
+@dataclass
+class Run:
+    db: str
+    size: int
+    names: int = 0
+    token_rows: int = 0
+    form_rows: int = 0
+    generate_s: float = 0.0
+    load_s: float = 0.0
+    index_s: float = 0.0
+    service_reindex_s: float | None = None
+    checked: int = 0
+    inproc: Pass = field(default_factory=Pass)
+    http: Pass | None = None
+    kinds: list[str] = field(default_factory=list)
+    breakdown: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Baseline:
+    size: int
+    names: int
+    subset: list[int]
+    result: Pass = field(default_factory=Pass)
+
+
+# ---------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def scratch(kind: str) -> Iterator[str]:
+    if kind == "postgresql":
+        with scratch_postgres() as url:
+            yield url
+        return
+    folder = tempfile.mkdtemp(prefix="vetting-bench-sqlite-")
+    try:
+        yield f"sqlite:///{folder}/bench.sqlite3"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def rank_of(ids: Sequence[int], expected: int) -> int | None:
+    return ids.index(expected) + 1 if expected in ids else None
+
+
+def run_inprocess(db: Database, qs: Sequence[Query], first_id: int) -> Pass:
+    from vetting.services.search import search
+
+    out = Pass()
+    for n, q in enumerate(qs):
+        t = time.perf_counter()
+        with db.session() as session:
+            results = search(session, q.text, limit=10)
+            ids = [h.enterprise.id for h in results.hits]
+        out.add(time.perf_counter() - t, rank_of(ids, first_id + q.expected))
+        if (n + 1) % 100 == 0:
+            print(f"    in-process {n + 1}/{len(qs)}: p50 {out.p(50):.0f} ms", flush=True)
+    return out
+
+
+def breakdown(db: Database, qs: Sequence[Query]) -> dict[str, float]:
+    """Run ``qs`` through the service with timers on the SQL it sends (by the table it reads)
+    and on the functions it calls to decode and score the stored forms (wrapped at run time,
+    nothing in the package changed); medians per query, in milliseconds. Then, for the same
+    queries, how many tokens and postings the candidate query reads out of all the query's."""
+    import vetting.services.search as service
+    from vetting.matching import tokens
+
+    acc: dict[str, float] = defaultdict(float)
+
+    def before(_conn, _cursor, _statement, _params, context, _many):  # noqa: ANN001, ANN202
+        context._bench_started = time.perf_counter()
+
+    def after(_conn, _cursor, statement, _params, context, _many):  # noqa: ANN001, ANN202
+        head = statement.split("WHERE", 1)[0]
+        key = next((k for table, k in SQL_KINDS if table in head), "other_sql")
+        acc[key] += time.perf_counter() - context._bench_started
+
+    originals = {name: getattr(service, name) for name in ("best_matches", "unpack") if hasattr(service, name)}
+
+    def timed_best_matches(query, entries, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        entries = list(entries)
+        acc["names_scored"] += len(entries)
+        acc["candidates_scored"] += len({e[0] for e in entries})
+        t = time.perf_counter()
+        try:
+            return originals["best_matches"](query, entries, *a, **kw)
+        finally:
+            acc["scoring"] += time.perf_counter() - t
+
+    def timed_unpack(packed):  # noqa: ANN001, ANN202
+        t = time.perf_counter()
+        try:
+            return originals["unpack"](packed)
+        finally:
+            acc["unpack"] += time.perf_counter() - t
+
+    per_query: dict[str, list[float]] = defaultdict(list)
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    wrappers = {"best_matches": timed_best_matches, "unpack": timed_unpack}
+    for name in originals:
+        setattr(service, name, wrappers[name])
+    try:
+        for q in qs:
+            acc.clear()
+            t = time.perf_counter()
+            with db.session() as session:
+                service.search(session, q.text, limit=10)
+            acc["total"] = time.perf_counter() - t
+            for key in ("total", "stats_sql", "candidates", "forms_sql", "other_sql", "unpack", "scoring"):
+                per_query[key].append(acc[key] * 1000)
+            per_query["candidates_scored"].append(acc["candidates_scored"])
+            per_query["names_scored"].append(acc["names_scored"])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+        for name, original in originals.items():
+            setattr(service, name, original)
+    try:  # the reading plan, as the service computes it from the token statistics
+        from vetting.models import TokenStat
+
+        with db.session() as session:
+            for q in qs:
+                toks = sorted(tokens(q.text))
+                stats = dict(session.execute(select(TokenStat.token, TokenStat.enterprises)
+                                             .where(TokenStat.token.in_([*toks, ""]))).all())
+                read = service.token_weights(toks, stats)
+                per_query["query_tokens"].append(len(toks))
+                per_query["tokens_read"].append(len(read))
+                per_query["postings_read"].append(sum(stats.get(t, 0) for t in read))
+                per_query["postings_all"].append(sum(stats.get(t, 0) for t in toks))
+    except (ImportError, AttributeError) as exc:
+        print(f"    (no reading plan: {exc})", flush=True)
+    out = {key: statistics.median(values) for key, values in per_query.items()}
+    timed = sum(out[k] for k in ("stats_sql", "candidates", "forms_sql", "other_sql", "unpack", "scoring"))
+    out["rest"] = max(0.0, out["total"] - timed)
+    out["queries"] = len(qs)
+    return out
+
+
+def run_http(url: str, qs: Sequence[Query], first_id: int) -> Pass:
+    from bench._serve import serve
+
+    out = Pass()
+    with serve(url, workers=2) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def get(q: str) -> list[int]:
+            conn.request("GET", "/api/v1/enterprises?" + urllib.parse.urlencode({"q": q, "limit": 10}))
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"GET ?q={q!r}: {resp.status} {body[:300]!r}")
+            return [r["enterprise"]["id"] for r in json.loads(body)["results"]]
+
+        for q in qs[:5]:  # warm-up: both workers import, connect and fill their caches
+            get(q.text)
+        for n, q in enumerate(qs):
+            t = time.perf_counter()
+            ids = get(q.text)
+            out.add(time.perf_counter() - t, rank_of(ids, first_id + q.expected))
+            if (n + 1) % 100 == 0:
+                print(f"    HTTP {n + 1}/{len(qs)}: p50 {out.p(50):.0f} ms", flush=True)
+        conn.close()
+    return out
+
+
+def run_baseline(ents: Sequence[Enterprise], qs: Sequence[Query], subset: list[int]) -> Baseline:
+    from rapidfuzz import fuzz, process, utils
+
+    names: list[str] = []
+    owner: list[int] = []
+    for i, e in enumerate(ents):
+        for name in e.names():
+            names.append(name)
+            owner.append(i)
+    base = Baseline(len(ents), len(names), subset)
+    for n, i in enumerate(subset):
+        q = qs[i]
+        t = time.perf_counter()
+        found = process.extract(q.text, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=10)
+        ids = list(dict.fromkeys(owner[index] for _name, _score, index in found))
+        base.result.add(time.perf_counter() - t, rank_of(ids, q.expected))
+        if (n + 1) % 10 == 0:
+            print(f"    baseline {n + 1}/{len(subset)}: p50 {base.result.p(50):.0f} ms", flush=True)
+    return base
+
+
+def measure(kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise], qs: list[Query], gen_s: float) -> Run:
+    from vetting.services.search import reindex
+
+    run = Run(kind, size, names=sum(len(e.names()) for e in ents), generate_s=gen_s, kinds=[q.kind for q in qs])
+    with scratch(kind) as url:
+        db = Database(make_engine(url, pool_size=2))
+        try:
+            initialize(db, bundled_path("seeds"), demo=False)
+            t = time.perf_counter()
+            first_id = load(db.engine, ents)
+            run.load_s = time.perf_counter() - t
+            print(f"  [{kind} {size:,}] loaded in {run.load_s:.1f}s", flush=True)
+            t = time.perf_counter()
+            run.token_rows, run.form_rows = index_fast(db.engine, ents, first_id)
+            run.index_s = time.perf_counter() - t
+            print(f"  [{kind} {size:,}] indexed ({run.token_rows:,} token rows, {run.form_rows:,} form rows) "
+                  f"in {run.index_s:.1f}s", flush=True)
+            if size <= args.service_reindex_up_to:
+                with db.session() as session:
+                    t = time.perf_counter()
+                    reindex(session)
+                    run.service_reindex_s = time.perf_counter() - t
+                print(f"  [{kind} {size:,}] service reindex in {run.service_reindex_s:.1f}s", flush=True)
+            with db.session() as session:
+                sample = random.Random(size).sample(range(first_id, first_id + size), min(300, size))
+                run.checked = check_index(session, sample)
+            _settle(db)
+            warm = queries(ents, 10, args.seed + 99)
+            run_inprocess(db, warm, first_id)
+            run.inproc = run_inprocess(db, qs, first_id)
+            print(f"  [{kind} {size:,}] in-process p50 {run.inproc.p(50):.0f} ms, p95 {run.inproc.p(95):.0f} ms, "
+                  f"recall@1 {run.inproc.recall(1):.3f}, @10 {run.inproc.recall(10):.3f}", flush=True)
+            run.breakdown = breakdown(db, qs[:args.profile_queries])
+            print(f"  [{kind} {size:,}] breakdown: " + ", ".join(f"{k} {v:.1f}" for k, v in run.breakdown.items()), flush=True)
+            db.dispose()
+            if args.http and size <= args.http_up_to:
+                run.http = run_http(url, qs, first_id)
+                print(f"  [{kind} {size:,}] HTTP p50 {run.http.p(50):.0f} ms, p95 {run.http.p(95):.0f} ms, "
+                      f"recall@1 {run.http.recall(1):.3f}", flush=True)
+        finally:
+            db.dispose()
+    return run
+
+
+def _settle(db: Database) -> None:
+    """Statistics as a running database would have them after a bulk load (autovacuum on
+    PostgreSQL sets the visibility map and planner statistics; SQLite is left as deployed)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+def _f(value: float | None, fmt: str = "{:,.0f}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def report(args: argparse.Namespace, runs: list[Run], baselines: dict[int, Baseline], skipped: list[str]) -> str:
+    lines = [
+        "## Name search: latency and recall",
+        "",
+        f"`{command()}` on {machine()}; {REVISION}; PostgreSQL on 127.0.0.1, SQLite in a file on local disk.",
+        "",
+        "Data: synthetic enterprises from `bench/names.py` (seed {seed}): a Chinese legal name (optional place, two- or "
+        "three-character trade name, industry, optional numbered branch, legal form), its English legal name in pinyin, "
+        "0–2 aliases, a valid USCC. Queries: {q} per size, enterprises picked at random, the kinds in turn "
+        "({kinds}); each has exactly one right answer. Latency is wall time of `search(session, q, limit=10)` with a new "
+        "session per query, after 10 warm-up queries; HTTP is `GET /api/v1/enterprises?q=…&limit=10` against gunicorn "
+        "(2 sync workers, rate limits raised) from one client in sequence. PostgreSQL gets `VACUUM ANALYZE` after the "
+        "bulk load (what autovacuum would do).".format(seed=args.seed, q=args.queries, kinds=", ".join(KINDS)),
+        "",
+        "| Database | Enterprises | Names | Index rows (tokens / forms) | Load s | Index s (bulk) | `reindex` s (service) "
+        "| p50 ms | p95 ms | Recall@1 | Recall@10 | HTTP p50 ms | HTTP p95 ms | HTTP recall@1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {LABEL[r.db]} | {r.size:,} | {r.names:,} | {r.token_rows:,} / {r.form_rows:,} | {r.load_s:.1f} | {r.index_s:.1f} | "
+            f"{_f(r.service_reindex_s, '{:.1f}')} | {r.inproc.p(50):,.0f} | {r.inproc.p(95):,.0f} | {r.inproc.recall(1):.3f} | "
+            f"{r.inproc.recall(10):.3f} | {_f(r.http.p(50) if r.http else None)} | {_f(r.http.p(95) if r.http else None)} | "
+            f"{_f(r.http.recall(1) if r.http else None, '{:.3f}')} |")
+    lines += ["", "Index s (bulk): the `name_tokens` and `name_forms` rows of the service's `index_rows`, computed in "
+              f"{os.cpu_count()} processes and bulk-inserted (COPY / executemany), then the service's `refresh_token_stats`; "
+              f"a sample of {runs[0].checked if runs else 0} enterprises per run is checked against what the service "
+              "computes from the stored names. `reindex` s: the service's `reindex` (what `vetting search reindex` runs) "
+              "over the same data, where it was timed.", ""]
+
+    lines += ["### Baseline: rapidfuzz over every stored name", "",
+              "`process.extract(q, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=10)` over a Python list "
+              "of every legal name, Chinese name and alias, the 10 names mapped back to their enterprises; on the first "
+              "queries of the same set (all kinds in turn). Speed-ups compare with the service's in-process latency on the "
+              "same queries.", "",
+              "| Enterprises | Names | Queries | Baseline p50 ms | Baseline p95 ms | Recall@1 | Recall@10 | Database "
+              "| Search p50 ms (same queries) | Search p95 ms | Speed-up p50 | Speed-up p95 |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for r in runs:
+        b = baselines.get(r.size)
+        if not b:
+            continue
+        sub = Pass([r.inproc.latencies[i] for i in b.subset], [r.inproc.ranks[i] for i in b.subset])
+        lines.append(f"| {b.size:,} | {b.names:,} | {len(b.subset)} | {b.result.p(50):,.0f} | {b.result.p(95):,.0f} | "
+                     f"{b.result.recall(1):.3f} | {b.result.recall(10):.3f} | {LABEL[r.db]} | {sub.p(50):,.0f} | {sub.p(95):,.0f} | "
+                     f"{b.result.p(50) / sub.p(50):.2f}× | {b.result.p(95) / sub.p(95):.2f}× |")
+
+    lines += ["", "### Recall@1 by kind of query", "",
+              "| Kind | " + " | ".join(f"{LABEL[r.db]} {r.size:,}" for r in runs) + " | Baseline " +
+              " | Baseline ".join(f"{s:,}" for s in baselines) + " |",
+              "|---|" + "---:|" * (len(runs) + len(baselines))]
+    for kind in KINDS:
+        cells = []
+        for r in runs:
+            idx = [i for i, k in enumerate(r.kinds) if k == kind]
+            cells.append(f"{r.inproc.recall(1, idx):.2f} ({len(idx)})")
+        for b in baselines.values():
+            kinds = runs[0].kinds if runs else []
+            idx = [n for n, i in enumerate(b.subset) if kinds[i] == kind]
+            cells.append(f"{b.result.recall(1, idx):.2f} ({len(idx)})" if idx else "—")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+
+    lines += ["", "### Where the time goes", "",
+              f"The service run again on the first {args.profile_queries} queries with timers on the SQL it sends (by the "
+              "table it reads) and on the functions it calls to decode and score stored forms (medians per query, ms; "
+              "the timers add a little). Reading plan: the query's tokens, those the candidate query reads (rarest "
+              "first, within the service's postings budget) and their postings, from the token statistics.", "",
+              "| Database | Enterprises | Total | Token statistics SQL | Candidate query (`name_tokens`) | Name forms SQL "
+              "| Other SQL (enterprises, listings) | Unpacking forms | Scoring (`best_matches`) | ORM and the rest "
+              "| Candidates scored | Names scored | Query tokens | Tokens read | Postings read | Postings of all its tokens |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        b = defaultdict(lambda: float("nan"), r.breakdown)
+        lines.append(f"| {LABEL[r.db]} | {r.size:,} | {b['total']:,.0f} | {b['stats_sql']:,.1f} | {b['candidates']:,.1f} | "
+                     f"{b['forms_sql']:,.1f} | {b['other_sql']:,.1f} | {b['unpack']:,.1f} | {b['scoring']:,.1f} | {b['rest']:,.1f} | "
+                     f"{b['candidates_scored']:,.0f} | {b['names_scored']:,.0f} | {b['query_tokens']:,.0f} | {b['tokens_read']:,.0f} | "
+                     f"{b['postings_read']:,.0f} | {b['postings_all']:,.0f} |")
+
+    lines += ["", "### Targets", "",
+              f"At 1,000,000 enterprises: p95 at most {TARGET_P95_MS} ms in-process, recall@1 at least {TARGET_RECALL1}, "
+              f"at least {TARGET_SPEEDUP}× faster than the baseline (p50).", "",
+              "| Database | Enterprises | p95 ≤ 50 ms | Recall@1 ≥ 0.95 | ≥ 20× baseline |", "|---|---:|---|---|---|"]
+    for r in runs:
+        b = baselines.get(r.size)
+        speed = None
+        if b:
+            sub = [r.inproc.latencies[i] for i in b.subset]
+            speed = b.result.p(50) / (pct(sub, 50) * 1000)
+        lines.append(f"| {LABEL[r.db]} | {r.size:,} | {_verdict(r.inproc.p(95) <= TARGET_P95_MS)} ({r.inproc.p(95):,.0f} ms) | "
+                     f"{_verdict(r.inproc.recall(1) >= TARGET_RECALL1)} ({r.inproc.recall(1):.3f}) | "
+                     + (f"{_verdict(speed >= TARGET_SPEEDUP)} ({speed:.2f}×)" if speed is not None else "not measured") + " |")
+    largest = max((r.size for r in runs), default=0)
+    if largest < 1_000_000:
+        lines += ["", f"1,000,000 was not run in this run (largest size measured: {largest:,}); the targets are stated for "
+                  "1,000,000, so each verdict above is for the size in its row only."]
+        for r in runs:
+            if r.size == largest:
+                setup = (r.generate_s + r.load_s + r.index_s) * 1_000_000 / r.size
+                lines += ["", f"Projected linearly from {LABEL[r.db]} at {r.size:,}: generating, loading and indexing "
+                          f"1,000,000 would take about {setup / 60:.0f} min."]
+    if args.http and any(r.size > args.http_up_to for r in runs):
+        lines += ["", f"The HTTP pass runs up to {args.http_up_to:,} enterprises (`--http-up-to`)."]
+    for note in skipped:
+        lines += ["", note]
+    lines += _changed_note()
+    return "\n".join(lines)
+
+
+def _changed_note() -> list[str]:
+    now = code_revision()
+    if now == REVISION:
+        return []
+    return ["", f"The code changed during this run ({REVISION} at the start, {now} at the end): in-process figures are "
+            "for the code at the start (imported once); each HTTP server imported the code on disk when it started."]
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of enterprises")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--http", action="store_true", help="also time the queries over HTTP against gunicorn")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline-queries", type=int, default=50, help="queries the baseline runs (the first of the set)")
+    parser.add_argument("--profile-queries", type=int, default=50, help="queries timed piece by piece")
+    parser.add_argument("--service-reindex-up-to", type=int, default=100_000,
+                        help="also time the service's reindex up to this many enterprises")
+    parser.add_argument("--http-up-to", type=int, default=100_000, help="the HTTP pass runs up to this many enterprises")
+    parser.add_argument("--sqlite-up-to", type=int, default=100_000, help="sizes above this run on PostgreSQL only")
+    parser.add_argument("--budget-minutes", type=float, default=45,
+                        help="skip a size whose load and index, projected linearly from the previous size, exceed this")
+    parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs/benchmarks.md")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    dbs = [d.strip() for d in args.db.split(",")]
+    assert all(d in LABEL for d in dbs), dbs
+
+    runs: list[Run] = []
+    baselines: dict[int, Baseline] = {}
+    skipped: list[str] = []
+    previous: dict[str, Run] = {}
+    for size in sizes:
+        todo = [d for d in dbs if d == "postgresql" or size <= args.sqlite_up_to]
+        for d in dbs:
+            if d not in todo:
+                skipped.append(f"{LABEL[d]} was not run at {size:,} enterprises (sizes above {args.sqlite_up_to:,} run on "
+                               "PostgreSQL only).")
+        for d in list(todo):
+            prev = previous.get(d)
+            if prev is not None:
+                projected = (prev.generate_s + prev.load_s + prev.index_s) * size / prev.size
+                if projected > args.budget_minutes * 60:
+                    todo.remove(d)
+                    skipped.append(f"{LABEL[d]} was not run at {size:,} enterprises: generating, loading and indexing "
+                                   f"{prev.size:,} took {prev.generate_s + prev.load_s + prev.index_s:.0f} s in this run, "
+                                   f"projected to {projected / 60:.0f} min at {size:,} (budget {args.budget_minutes:g} min).")
+        if not todo:
+            continue
+        print(f"{size:,} enterprises: generating", flush=True)
+        t = time.perf_counter()
+        ents = list(generate(size, args.seed))
+        gen_s = time.perf_counter() - t
+        qs = queries(ents, args.queries, args.seed + 1)
+        print(f"  generated in {gen_s:.1f}s; {len(qs)} queries", flush=True)
+        subset = list(range(min(args.baseline_queries, len(qs))))
+        print("  baseline (rapidfuzz over every name)", flush=True)
+        baselines[size] = run_baseline(ents, qs, subset)
+        b = baselines[size].result
+        print(f"  baseline p50 {b.p(50):.0f} ms, p95 {b.p(95):.0f} ms, recall@1 {b.recall(1):.3f}", flush=True)
+        for d in todo:
+            run = measure(d, size, args, ents, qs, gen_s)
+            runs.append(run)
+            previous[d] = run
+            if not args.no_write:  # after every run, so a long run that fails later keeps what it measured
+                write_section("search", report(args, runs, baselines, skipped + ["(Run in progress: more sizes follow.)"]))
+        del ents
+    section = report(args, runs, baselines, skipped)
+    if args.no_write:
+        print(section)
+    else:
+        write_section("search", section)
+        print("written to docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
