@@ -24,6 +24,7 @@ at least 20 times faster than the baseline. Sizes above 100,000 run on PostgreSQ
 when loading and indexing the previous size in this run projects to under ``--budget-minutes``.
 
 Usage: python bench/search.py [--sizes 10000,100000] [--queries 300] [--db sqlite,postgresql] [--http]
+       [--results FILE] [--merge FILE,...]   (a long size run on its own, then merged into one section)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import time
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -344,11 +345,22 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(args: argparse.Namespace, runs: list[Run], baselines: dict[int, Baseline], skipped: list[str]) -> str:
+def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline], skipped: list[tuple[str, int, str]]) -> str:
+    """The section: ``sources`` are the invocations the figures come from (this one last)."""
+    runs = sorted(runs, key=lambda r: (r.size, r.db != "sqlite"))
+    baselines = dict(sorted(baselines.items()))
+    if len(sources) == 1:
+        origin = f"`{sources[0]['command']}` on {sources[0]['machine']}; {sources[0]['revision']}"
+    else:
+        origin = (f"Figures from {len(sources)} invocations on {sources[-1]['machine']}: "
+                  + "; ".join(f"`{src['command']}` ({src['revision']})" for src in sources))
+    queries_per_size = len(runs[0].kinds) if runs else 0
+    profiled = int(runs[0].breakdown.get("queries", 0)) if runs else 0
+    seed = sources[-1]["seed"]
     lines = [
         "## Name search: latency and recall",
         "",
-        f"`{command()}` on {machine()}; {REVISION}; PostgreSQL on 127.0.0.1, SQLite in a file on local disk.",
+        f"{origin}; PostgreSQL on 127.0.0.1, SQLite in a file on local disk.",
         "",
         "Data: synthetic enterprises from `bench/names.py` (seed {seed}): a Chinese legal name (optional place, two- or "
         "three-character trade name, industry, optional numbered branch, legal form), its English legal name in pinyin, "
@@ -356,7 +368,7 @@ def report(args: argparse.Namespace, runs: list[Run], baselines: dict[int, Basel
         "({kinds}); each has exactly one right answer. Latency is wall time of `search(session, q, limit=10)` with a new "
         "session per query, after 10 warm-up queries; HTTP is `GET /api/v1/enterprises?q=…&limit=10` against gunicorn "
         "(2 sync workers, rate limits raised) from one client in sequence. PostgreSQL gets `VACUUM ANALYZE` after the "
-        "bulk load (what autovacuum would do).".format(seed=args.seed, q=args.queries, kinds=", ".join(KINDS)),
+        "bulk load (what autovacuum would do).".format(seed=seed, q=queries_per_size, kinds=", ".join(KINDS)),
         "",
         "| Database | Enterprises | Names | Index rows (tokens / forms) | Load s | Index s (bulk) | `reindex` s (service) "
         "| p50 ms | p95 ms | Recall@1 | Recall@10 | HTTP p50 ms | HTTP p95 ms | HTTP recall@1 |",
@@ -407,7 +419,7 @@ def report(args: argparse.Namespace, runs: list[Run], baselines: dict[int, Basel
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
 
     lines += ["", "### Where the time goes", "",
-              f"The service run again on the first {args.profile_queries} queries with timers on the SQL it sends (by the "
+              f"The service run again on the first {profiled} queries with timers on the SQL it sends (by the "
               "table it reads) and on the functions it calls to decode and score stored forms (medians per query, ms; "
               "the timers add a little). Reading plan: the query's tokens, those the candidate query reads (rarest "
               "first, within the service's postings budget) and their postings, from the token statistics.", "",
@@ -437,27 +449,44 @@ def report(args: argparse.Namespace, runs: list[Run], baselines: dict[int, Basel
                      + (f"{_verdict(speed >= TARGET_SPEEDUP)} ({speed:.2f}×)" if speed is not None else "not measured") + " |")
     largest = max((r.size for r in runs), default=0)
     if largest < 1_000_000:
-        lines += ["", f"1,000,000 was not run in this run (largest size measured: {largest:,}); the targets are stated for "
+        lines += ["", f"1,000,000 was not measured (largest size measured: {largest:,}); the targets are stated for "
                   "1,000,000, so each verdict above is for the size in its row only."]
         for r in runs:
             if r.size == largest:
                 setup = (r.generate_s + r.load_s + r.index_s) * 1_000_000 / r.size
                 lines += ["", f"Projected linearly from {LABEL[r.db]} at {r.size:,}: generating, loading and indexing "
                           f"1,000,000 would take about {setup / 60:.0f} min."]
-    if args.http and any(r.size > args.http_up_to for r in runs):
-        lines += ["", f"The HTTP pass runs up to {args.http_up_to:,} enterprises (`--http-up-to`)."]
-    for note in skipped:
-        lines += ["", note]
-    lines += _changed_note()
+    if any(r.http is None for r in runs):
+        lines += ["", "HTTP columns show — where the HTTP pass did not run (`--http`, up to `--http-up-to` enterprises)."]
+    present = {(r.db, r.size) for r in runs}
+    for db, size, note in skipped:
+        if (db, size) not in present:
+            lines += ["", note]
+    for src in sources:
+        if src.get("revision_end", src["revision"]) != src["revision"]:
+            lines += ["", f"The code changed during `{src['command']}` ({src['revision']} at the start, {src['revision_end']} "
+                      "at the end): its in-process figures are for the code at the start (imported once); each HTTP server "
+                      "imported the code on disk when it started."]
     return "\n".join(lines)
 
 
-def _changed_note() -> list[str]:
-    now = code_revision()
-    if now == REVISION:
-        return []
-    return ["", f"The code changed during this run ({REVISION} at the start, {now} at the end): in-process figures are "
-            "for the code at the start (imported once); each HTTP server imported the code on disk when it started."]
+# ---------------------------------------------------------------------------------------------
+# Results kept between invocations (a long size can be run on its own and merged)
+
+def save_results(path: Path, source: dict, runs: list[Run], baselines: dict[int, Baseline],
+                 skipped: list[tuple[str, int, str]]) -> None:
+    data = {"source": {**source, "revision_end": code_revision()}, "runs": [asdict(r) for r in runs],
+            "baselines": [asdict(b) for b in baselines.values()], "skipped": skipped}
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    partial.replace(path)
+
+
+def load_results(path: Path) -> tuple[dict, list[Run], dict[int, Baseline], list[tuple[str, int, str]]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    runs = [Run(**{**r, "inproc": Pass(**r["inproc"]), "http": Pass(**r["http"]) if r["http"] else None}) for r in data["runs"]]
+    baselines = {b["size"]: Baseline(**{**b, "result": Pass(**b["result"])}) for b in data["baselines"]}
+    return data["source"], runs, baselines, [tuple(x) for x in data["skipped"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,6 +506,8 @@ def main() -> None:
     parser.add_argument("--sqlite-up-to", type=int, default=100_000, help="sizes above this run on PostgreSQL only")
     parser.add_argument("--budget-minutes", type=float, default=45,
                         help="skip a size whose load and index, projected linearly from the previous size, exceed this")
+    parser.add_argument("--results", help="keep this invocation's figures in this JSON file (rewritten after every step)")
+    parser.add_argument("--merge", help="comma-separated results files of earlier invocations to include in the section")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs/benchmarks.md")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -485,23 +516,39 @@ def main() -> None:
 
     runs: list[Run] = []
     baselines: dict[int, Baseline] = {}
-    skipped: list[str] = []
+    skipped: list[tuple[str, int, str]] = []
     previous: dict[str, Run] = {}
+    source = {"command": command(), "machine": machine(), "revision": REVISION, "seed": args.seed}
+    earlier: list[tuple[dict, list[Run], dict[int, Baseline], list]] = [
+        load_results(Path(p)) for p in (args.merge.split(",") if args.merge else [])]
+
+    def section(in_progress: bool = False) -> str:
+        mine = {(r.db, r.size) for r in runs}
+        all_runs = [r for _s, rs, _b, _k in earlier for r in rs if (r.db, r.size) not in mine] + runs
+        all_baselines = {size: b for _s, _r, bs, _k in earlier for size, b in bs.items()} | baselines
+        notes = [k for _s, _r, _b, ks in earlier for k in ks] + skipped
+        if in_progress:
+            notes = notes + [("", 0, "(Run in progress: more sizes follow.)")]
+        return report([src for src, *_ in earlier] + [source], all_runs, all_baselines, notes)
+
+    def keep() -> None:
+        if args.results:
+            save_results(Path(args.results), source, runs, baselines, skipped)
     for size in sizes:
         todo = [d for d in dbs if d == "postgresql" or size <= args.sqlite_up_to]
         for d in dbs:
             if d not in todo:
-                skipped.append(f"{LABEL[d]} was not run at {size:,} enterprises (sizes above {args.sqlite_up_to:,} run on "
-                               "PostgreSQL only).")
+                skipped.append((d, size, f"{LABEL[d]} was not run at {size:,} enterprises (sizes above "
+                                         f"{args.sqlite_up_to:,} run on PostgreSQL only)."))
         for d in list(todo):
             prev = previous.get(d)
             if prev is not None:
                 projected = (prev.generate_s + prev.load_s + prev.index_s) * size / prev.size
                 if projected > args.budget_minutes * 60:
                     todo.remove(d)
-                    skipped.append(f"{LABEL[d]} was not run at {size:,} enterprises: generating, loading and indexing "
-                                   f"{prev.size:,} took {prev.generate_s + prev.load_s + prev.index_s:.0f} s in this run, "
-                                   f"projected to {projected / 60:.0f} min at {size:,} (budget {args.budget_minutes:g} min).")
+                    skipped.append((d, size, f"{LABEL[d]} was not run at {size:,} enterprises: generating, loading and "
+                                    f"indexing {prev.size:,} took {prev.generate_s + prev.load_s + prev.index_s:.0f} s in this "
+                                    f"run, projected to {projected / 60:.0f} min at {size:,} (budget {args.budget_minutes:g} min)."))
         if not todo:
             continue
         print(f"{size:,} enterprises: generating", flush=True)
@@ -513,20 +560,22 @@ def main() -> None:
         subset = list(range(min(args.baseline_queries, len(qs))))
         print("  baseline (rapidfuzz over every name)", flush=True)
         baselines[size] = run_baseline(ents, qs, subset)
+        keep()
         b = baselines[size].result
         print(f"  baseline p50 {b.p(50):.0f} ms, p95 {b.p(95):.0f} ms, recall@1 {b.recall(1):.3f}", flush=True)
         for d in todo:
             run = measure(d, size, args, ents, qs, gen_s)
             runs.append(run)
             previous[d] = run
+            keep()
             if not args.no_write:  # after every run, so a long run that fails later keeps what it measured
-                write_section("search", report(args, runs, baselines, skipped + ["(Run in progress: more sizes follow.)"]))
+                write_section("search", section(in_progress=True))
         del ents
-    section = report(args, runs, baselines, skipped)
+    keep()
     if args.no_write:
-        print(section)
+        print(section())
     else:
-        write_section("search", section)
+        write_section("search", section())
         print("written to docs/benchmarks.md")
 
 
