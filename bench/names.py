@@ -4,9 +4,10 @@
 an optional place (province or city), a two- or three-character trade name, an industry word
 and a legal form (华信路桥集团有限公司), with an English legal name built from the pinyin of
 the trade name ("Jiangsu Huaxin Road and Bridge Group Co., Ltd."), 0–2 aliases, a host
-country, a sector and a valid, unique USCC. Trade name + industry is unique in its pinyin
-spelling, so every query below has one right answer; a few families share it and differ by a
-numbered branch (第三工程 / "No.3 Engineering"), as 中铁三局 and 中铁五局 do.
+country, a sector and a valid, unique USCC. Trade name + industry, run together, is unique in
+its pinyin spelling, so every query below has one right answer; a few families share it and
+differ by a numbered branch (第三工程 / "No.3 Engineering"), as 中铁三局 and 中铁五局 do.
+A million are all distinct (``--stats 1000000``).
 
 ``queries(enterprises, k, seed)`` perturbs k of them the ways people type a name (see
 ``KINDS``) and records which enterprise each should find.
@@ -189,7 +190,9 @@ def generate(n: int, seed: int = 1) -> Iterator[Enterprise]:
     """Yield ``n`` synthetic enterprises (deterministic for a seed)."""
     rnd = random.Random(seed)
     offset = rnd.randrange(_ORG_SPACE)
-    taken: set[tuple[str, int]] = set()  # (pinyin of the trade name, industry)
+    # the pinyin of trade name + industry run together: 华新+能源 and 华+新能源 are the same key
+    taken: set[str] = set()
+    industry_pinyin = ["".join(_pinyin(cn)) for cn, _en, _sector in INDUSTRIES]
     made = 0
     while made < n:
         industry = rnd.randrange(len(INDUSTRIES))
@@ -197,7 +200,7 @@ def generate(n: int, seed: int = 1) -> Iterator[Enterprise]:
             length = 2 if rnd.random() < 0.35 and attempt < 8 else 3
             brand = "".join(rnd.choice(BRAND_CHARS) for _ in range(length))
             syllables = _pinyin(brand)
-            key = ("".join(syllables), industry)
+            key = "".join(syllables) + industry_pinyin[industry]
             if key not in taken and len(syllables) == length:
                 taken.add(key)
                 break
