@@ -1,7 +1,7 @@
 """Run the application under gunicorn on 127.0.0.1 for the HTTP benchmarks.
 
-``serve(url)`` starts gunicorn with the options `vetting serve` uses (sync workers, 60 s timeout,
-access log on) on a free port, serving ``bench._wsgi:app`` against the database at ``url`` with
+``serve(url)`` starts gunicorn with the options `vetting serve` uses (``vetting.cli.gunicorn_options``:
+2 workers of 4 threads, 60 s timeout, access log on) on a free port, serving ``bench._wsgi:app`` against the database at ``url`` with
 public rate limits raised far above what one machine can send, waits until /healthz answers,
 yields the port and stops the server afterwards.
 """
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, *, workers: int = 2, startup: float = 120) -> Iterator[int]:
+def serve(url: str, *, workers: int = 2, threads: int = 4, startup: float = 120) -> Iterator[int]:
     work = Path(tempfile.mkdtemp(prefix="vetting-bench-serve-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VETTING_")}
     env.update(VETTING_DATABASE_URL=url, VETTING_DEMO="false", VETTING_LOG_LEVEL="WARNING",
@@ -44,10 +44,14 @@ def serve(url: str, *, workers: int = 2, startup: float = 120) -> Iterator[int]:
                VETTING_RATELIMIT_PUBLIC=RATE_LIMIT)
     port = free_port()
     log = open(work / "gunicorn.log", "w+b")  # noqa: SIM115
+    from vetting.cli import gunicorn_options
+
+    options = gunicorn_options(f"127.0.0.1:{port}", workers, threads)
+    flags = {"accesslog": "--access-logfile", "errorlog": "--error-logfile", "worker_class": "--worker-class",
+             "graceful_timeout": "--graceful-timeout"}
+    args = [item for key, value in options.items() for item in (flags.get(key, f"--{key}"), str(value))]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "20", "--access-logfile", "-",
-         "--error-logfile", "-", "bench._wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), *args, "bench._wsgi:app"],
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + startup

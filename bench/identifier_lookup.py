@@ -1,7 +1,7 @@
 """Identifier lookup over HTTP against the production server, with a constant route as baseline.
 
 Loads N synthetic enterprises (``bench/names.py``: names, aliases and a valid USCC each) into a
-scratch PostgreSQL database, starts gunicorn as `vetting serve` runs it (2 sync workers) on
+scratch PostgreSQL database, starts gunicorn as `vetting serve` runs it (2 workers of 4 threads) on
 127.0.0.1 serving ``bench._wsgi:app`` (the application plus ``/bench/constant``), and drives it
 with client threads for a fixed time per phase, alternating:
 
@@ -62,7 +62,7 @@ def fetch(port: int, path: str) -> tuple[int, bytes]:
 
 
 def phase(port: int, paths: list[str] | None, constant: bool, clients: int, seconds: float, seed: int) -> dict:
-    """``clients`` threads, each with its own connection (reopened whenever the sync worker
+    """``clients`` threads, each with its own connection (reopened whenever the server
     closes it), for ``seconds``; returns the rate, latencies and errors."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     section = f"""
 ## Identifier lookup over HTTP (production server, PostgreSQL)
 
-`{command()}` on {machine()}; {REVISION}; gunicorn as `vetting serve` runs it (2 sync workers) on 127.0.0.1 serving
+`{command()}` on {machine()}; {REVISION}; gunicorn as `vetting serve` runs it (2 workers of 4 threads) on 127.0.0.1 serving
 `bench/_wsgi.py` (the application built from its environment, plus `/bench/constant`), PostgreSQL on 127.0.0.1
 with {stored:,} generated enterprises and their USCCs (`bench/names.py`, `VACUUM ANALYZE` after the bulk load); public
 rate limit raised to {RATE_LIMIT} so the limiter is consulted but never refuses; {args.clients} client threads on the

@@ -11,7 +11,7 @@ reordered, full-width letters), each with the one enterprise it should find. The
 - where the time goes, on a subset: time in the candidate query (``name_tokens``), in the other
   SQL, and in scoring (``best_match``: forms of the stored names, forms of the query, pair scores);
 - over HTTP (``--http``): ``GET /api/v1/enterprises?q=…&limit=10`` against gunicorn (as
-  `vetting serve` runs it, 2 sync workers) on 127.0.0.1, one client in sequence;
+  `vetting serve` runs it, 2 workers of 4 threads) on 127.0.0.1, one client in sequence;
 - same-run baseline: rapidfuzz ``process.extract(q, every_name, scorer=WRatio, limit=10)`` over a
   list of every stored name (legal, Chinese, aliases), names mapped back to their enterprise.
 
@@ -367,7 +367,7 @@ def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline],
         "0–2 aliases, a valid USCC. Queries: {q} per size, enterprises picked at random, the kinds in turn "
         "({kinds}); each has exactly one right answer. Latency is wall time of `search(session, q, limit=10)` with a new "
         "session per query, after 10 warm-up queries; HTTP is `GET /api/v1/enterprises?q=…&limit=10` against gunicorn "
-        "(2 sync workers, rate limits raised) from one client in sequence. PostgreSQL gets `VACUUM ANALYZE` after the "
+        "(2 workers of 4 threads as `vetting serve` runs it, rate limits raised) from one client in sequence. PostgreSQL gets `VACUUM ANALYZE` after the "
         "bulk load (what autovacuum would do).".format(seed=seed, q=queries_per_size, kinds=", ".join(KINDS)),
         "",
         "| Database | Enterprises | Names | Index rows (tokens / forms) | Load s | Index s (bulk) | `reindex` s (service) "

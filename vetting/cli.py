@@ -107,6 +107,20 @@ def init(ctx: Context, demo: bool | None) -> None:
     run_init(ctx, demo)
 
 
+def gunicorn_options(bind: str, workers: int = 2, threads: int = 4) -> dict[str, Any]:
+    """How `vetting serve` runs gunicorn (the HTTP benchmarks start it the same way)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 20,
+    }
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -126,17 +140,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, threads: int, do_ini
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread" if threads > 1 else "sync",
-                "accesslog": "-",
-                "errorlog": "-",
-                "timeout": 60,
-                "graceful_timeout": 20,
-            }
-            for key, value in options.items():
+            for key, value in gunicorn_options(f"{host}:{port}", workers, threads).items():
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:

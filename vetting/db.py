@@ -7,9 +7,10 @@ configuration; services receive sessions made by :attr:`Database.sessionmaker`.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -49,6 +50,41 @@ def _configure_sqlite(engine: Engine, timeout: float) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: A pooled connection idle for longer than this is pinged before use; one in steady use is
+#: not (a ping is a round trip on every request). A connection that broke while in use fails
+#: its request (503, Retry-After) and the pool drops every connection opened before it.
+PING_AFTER = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is None or time.monotonic() - last < PING_AFTER:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise exc.DisconnectionError("the connection did not answer a ping")
+
+
+def single_statement_read(session: Session) -> None:
+    """Run the session's next statement outside an explicit transaction (PostgreSQL
+    autocommit). For a read that is one statement this changes nothing it sees (a statement is
+    one snapshot) and saves the BEGIN and ROLLBACK round trips. A session already in a
+    transaction, or bound to a connection rather than an engine (the tests), is left alone."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def make_engine(url: str, *, pool_size: int = 5, timeout: float = 5.0, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the settings this service relies on."""
     parsed = make_url(url)
@@ -59,15 +95,16 @@ def make_engine(url: str, *, pool_size: int = 5, timeout: float = 5.0, **kwargs:
     connect_args: dict[str, Any] = {}
     if parsed.get_driver_name() == "psycopg":
         connect_args["connect_timeout"] = max(1, int(timeout))
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=timeout,
         connect_args=connect_args,
         **kwargs,
     )
+    _ping_idle_connections(engine)
+    return engine
 
 
 class Database:

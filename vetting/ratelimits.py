@@ -16,7 +16,7 @@ SENSITIVE = ("work.sign_in_view", "objections.Objections", "repairs.Repairs", "r
 
 def init_ratelimits(app: Flask) -> Limiter:
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["VETTING_RATELIMIT_STORAGE_URL"],
-                      headers_enabled=True, strategy="moving-window")
+                      headers_enabled=True, strategy="sliding-window-counter")
     reads, sensitive = app.config["VETTING_RATELIMIT_PUBLIC"], app.config["VETTING_RATELIMIT_SENSITIVE"]
     for endpoint in sorted(PUBLIC):
         app.view_functions[endpoint] = limiter.limit(reads, methods=["GET"])(app.view_functions[endpoint])

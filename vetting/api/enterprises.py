@@ -36,7 +36,7 @@ class EnterpriseOut(Schema):
     id = fields.Integer()
     legal_name = fields.String()
     chinese_name = fields.String(allow_none=True)
-    aliases = fields.Function(lambda e: [a.name for a in e.aliases])
+    aliases = fields.List(fields.String(), attribute="alias_names")
     identifiers = fields.List(fields.Nested(IdentifierOut))
     country = fields.String()
     sector = fields.String()
@@ -89,7 +89,7 @@ class SearchOut(Schema):
 
 @blp.route("")
 class Enterprises(MethodView):
-    @blp.arguments(SearchQuery, location="query")
+    @blp.arguments(SearchQuery(), location="query")
     @blp.response(200, SearchOut)
     @blp.alt_response(422, schema=ApiErrorSchema, description="neither or both of q and identifier, or an invalid identifier")
     @blp.alt_response(404, schema=ApiErrorSchema, description="a valid identifier that no enterprise holds")
@@ -100,15 +100,14 @@ class Enterprises(MethodView):
 
         session = request_session()
         if args.get("identifier"):
-            found = search.by_identifier(session, args["identifier"])
-            hits = [{"enterprise": found, "score": 1.0, "matched_name": args["identifier"], "list": None,
-                     "explanation": "holds this identifier"}]
-            return {"total": 1, "limit": args["limit"], "offset": 0, "results": hits}
-        results = search.search(session, args["q"], country=args.get("country"), sector=args.get("sector"),
-                                list_type=args.get("list"), min_score=args["min_score"], limit=args["limit"], offset=args["offset"])
+            results = search.Results(1, [search.by_identifier(session, args["identifier"])])
+        else:
+            results = search.search(session, args["q"], country=args.get("country"), sector=args.get("sector"),
+                                    list_type=args.get("list"), min_score=args["min_score"], limit=args["limit"], offset=args["offset"])
         hits = [{"enterprise": h.enterprise, "score": h.match.score, "matched_name": h.match.name,
                  "explanation": h.match.explanation, "list": h.list} for h in results.hits]
-        return {"total": results.total, "limit": args["limit"], "offset": args["offset"], "results": hits}
+        return {"total": results.total, "limit": args["limit"], "offset": 0 if args.get("identifier") else args["offset"],
+                "results": hits}
 
     @require_roles(Role.REVIEWER, Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
     @blp.doc(security=BEARER)

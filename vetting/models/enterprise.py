@@ -69,6 +69,10 @@ class Enterprise(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def alias_names(self) -> list[str]:
+        return [alias.name for alias in self.aliases]
+
     @validates("country")
     def _country(self, _key: str, value: str) -> str:
         return normalize_country(value)

@@ -84,7 +84,7 @@ def search():  # noqa: ANN201
         except DomainError as exc:
             return render_template("search.html", q=q, hits=[], total=0, message=exc.details.get("errors", {}).get(
                 "identifier", [exc.message])[0]), exc.status
-        return redirect(url_for("pages.enterprise", enterprise_id=found.id))
+        return redirect(url_for("pages.enterprise", enterprise_id=found.enterprise.id))
     results = service.search(session, q) if q else service.Results(0, [])
     message = None if not q or results.total else gettext(
         "Nothing matched. A legal form alone (“Co., Ltd.”) or a single letter finds nothing.")

@@ -11,18 +11,22 @@ refreshed by the daily job and by a reindex (a token they do not know counts as 
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import (BindParameter, CompoundSelect, Integer, Row, Select, String, bindparam, case, cast, delete, func, insert,
+                        literal_column, null, select, union_all)
 from sqlalchemy.orm import Session
 
+from vetting.db import single_statement_read
 from vetting.errors import NotFound, ValidationError
 from vetting.matching import Match, forms, tokens
 from vetting.matching.forms import pack, tokens_of, unpack
 from vetting.matching.score import best_matches, searchable
-from vetting.models import Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameForms, NameToken, TokenStat
+from vetting.models import (Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameForms, NameToken, Project,
+                            TokenStat)
 
 #: Candidates scored per query, best by rarity-weighted shared tokens.
 CANDIDATES = 100
@@ -132,9 +136,100 @@ def _candidates(session: Session, query_tokens: list[str]) -> list[int]:
     return [row.enterprise_id for row in session.execute(query)]
 
 
+@dataclass(frozen=True, slots=True)
+class IdentifierCard:
+    scheme: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectCard:
+    id: int
+    name: str
+    host_country: str
+    sector: str
+    equator_category: str | None
+    brigc_class: str | None
+    start_year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseCard:
+    """What a search result or an identifier lookup shows of an enterprise: names,
+    identifiers, country, sector and projects, read without the ORM's per-object loading."""
+
+    id: int
+    legal_name: str
+    chinese_name: str | None
+    country: str
+    sector: str
+    alias_names: tuple[str, ...] = ()
+    identifiers: tuple[IdentifierCard, ...] = ()
+    projects: tuple[ProjectCard, ...] = ()
+
+
+def _value(member: object) -> str | None:
+    return getattr(member, "value", member)
+
+
+def _card_statement(owners: Select | BindParameter) -> CompoundSelect:
+    """One statement for the cards of the enterprises ``owners`` selects: a row per enterprise
+    (kind 0, with the list it is on), then its aliases (1), identifiers (2) and projects (3)."""
+    text_null, int_null = cast(null(), String), cast(null(), Integer)
+    listed = (select(cast(Listing.list_type, String)).where(Listing.enterprise_id == Enterprise.id, Listing.status == ListingStatus.ACTIVE)
+              .limit(1).scalar_subquery())
+    return union_all(
+        select(literal_column("0").label("kind"), Enterprise.id.label("owner"), Enterprise.id.label("id"),
+               Enterprise.legal_name.label("a"), Enterprise.chinese_name.label("b"), Enterprise.country.label("c"),
+               Enterprise.sector.label("d"), listed.label("e"), int_null.label("f")).where(Enterprise.id.in_(owners)),
+        select(literal_column("1"), EnterpriseAlias.enterprise_id, EnterpriseAlias.id, EnterpriseAlias.name,
+               text_null, text_null, text_null, text_null, int_null).where(EnterpriseAlias.enterprise_id.in_(owners)),
+        select(literal_column("2"), Identifier.enterprise_id, Identifier.id, Identifier.scheme, Identifier.value,
+               text_null, text_null, text_null, int_null).where(Identifier.enterprise_id.in_(owners)),
+        select(literal_column("3"), Project.enterprise_id, Project.id, Project.name, Project.host_country, Project.sector,
+               cast(Project.equator_category, String), cast(Project.brigc_class, String), cast(Project.start_year, Integer))
+        .where(Project.enterprise_id.in_(owners)),
+    ).order_by("kind", "owner", "id")
+
+
+@functools.cache
+def _card_statements() -> tuple[CompoundSelect, CompoundSelect]:
+    """Built once (building costs more than running): by a list of ids, and by identifier."""
+    by_ids = _card_statement(bindparam("ids", expanding=True))
+    by_identifier = _card_statement(select(Identifier.enterprise_id).where(Identifier.scheme == bindparam("scheme"),
+                                                                           Identifier.value == bindparam("value")))
+    return by_ids, by_identifier
+
+
+def _read_cards(rows: Iterable[Row]) -> dict[int, tuple[EnterpriseCard, str | None]]:
+    found: dict[int, tuple[Row, list, list, list]] = {}
+    for row in rows:
+        kind, owner = row.kind, row.owner
+        if kind == 0:
+            found[owner] = (row, [], [], [])
+        elif owner not in found:
+            continue
+        elif kind == 1:
+            found[owner][1].append(row.a)
+        elif kind == 2:
+            found[owner][2].append(IdentifierCard(row.a, row.b))
+        else:
+            found[owner][3].append(ProjectCard(row.id, row.a, row.b, row.c, _value(row.d), _value(row.e), row.f))
+    return {owner: (EnterpriseCard(owner, e.a, e.b, e.c, e.d, tuple(aliases), tuple(identifiers), tuple(projects)), _value(e.e))
+            for owner, (e, aliases, identifiers, projects) in found.items()}
+
+
+def cards(session: Session, enterprise_ids: list[int]) -> dict[int, EnterpriseCard]:
+    """The cards of these enterprises, in one query whatever their number."""
+    if not enterprise_ids:
+        return {}
+    statement = _card_statements()[0]
+    return {k: card for k, (card, _list) in _read_cards(session.execute(statement, {"ids": list(enterprise_ids)})).items()}
+
+
 @dataclass(frozen=True)
 class Hit:
-    enterprise: Enterprise
+    enterprise: EnterpriseCard
     match: Match
     list: str | None
 
@@ -174,20 +269,22 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
     # an alias (an alias can repeat another enterprise's name).
     ranked = sorted(matches, key=lambda k: (-matches[k].score, (k, matches[k].name) not in own, names[k], k))
     page = ranked[offset:offset + limit]
-    loaded = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(page)))} if page else {}
+    loaded = cards(session, page)
     return Results(len(ranked), [Hit(loaded[k], matches[k], lists.get(k)) for k in page])
 
 
-def by_identifier(session: Session, text: str) -> Enterprise:
-    """The enterprise holding ``scheme:value`` (e.g. ``uscc:91…``); a malformed or invalid
-    identifier is a 422 naming the problem, a valid unknown one a 404."""
+def by_identifier(session: Session, text: str) -> Hit:
+    """The enterprise holding ``scheme:value`` (e.g. ``uscc:91…``) with the list it is on; a
+    malformed or invalid identifier is a 422 naming the problem, a valid unknown one a 404."""
     from vetting.identifiers import InvalidIdentifier, parse_identifier
 
     try:
         scheme, value = parse_identifier(text)
     except InvalidIdentifier as exc:
         raise ValidationError("the identifier is not valid", {"identifier": [exc.message]}) from None
-    holder = session.scalar(select(Identifier.enterprise_id).where(Identifier.scheme == scheme, Identifier.value == value))
-    if holder is None:
+    single_statement_read(session)
+    found = _read_cards(session.execute(_card_statements()[1], {"scheme": scheme, "value": value}))
+    if not found:
         raise NotFound(f"no enterprise holds {scheme}:{value}")
-    return session.get(Enterprise, holder)
+    card, listed = next(iter(found.values()))
+    return Hit(card, Match(1.0, f"{scheme}:{value}", "identifier", "identifier", value, "holds this identifier"), listed)
