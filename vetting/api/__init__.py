@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_smorest import Api
 
 from vetting import __version__
+from vetting.api.schemas import MAX_ID, ApiErrorSchema
+from vetting.errors import NotFound, ValidationError
+
+
+def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
+    """An id in the path beyond what the database can store names nothing: 404, before the
+    value reaches a query the database would refuse."""
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound(f"no {name.removesuffix('_id').replace('_', ' ')} {value}")
+
+
+def _nul_paths(value: object, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in ([f"{path}.{k}".lstrip(".")] if "\x00" in str(k) else [])
+                + _nul_paths(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}".lstrip("."))]
+    return []
+
+
+def _refuse_nul() -> None:
+    """A NUL character is never meaningful text, and PostgreSQL cannot store or compare it:
+    refuse it in any query parameter or JSON field with a 422 naming where it was."""
+    if not request.path.startswith("/api/"):
+        return
+    bad = [k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v]
+    if request.is_json:
+        bad += _nul_paths(request.get_json(silent=True), "")
+    if bad:
+        raise ValidationError("the request contains a NUL character", {name or "body": ["must not contain NUL characters"] for name in bad})
+
+
+class VettingApi(Api):
+    """The API with its own error body documented: every error answers with ApiErrorSchema.
+    No catch-all ``default`` response: each operation lists the statuses it really returns."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def init_api(app: Flask) -> Api:
@@ -24,20 +65,22 @@ def init_api(app: Flask) -> Api:
             "servers": [{"url": "/"}],
         },
     )
-    api = Api(app)
+    api = VettingApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "vt_<prefix>_<secret>"})
     from vetting.api import admin, assessments, decisions, enterprises, listings, releases, rulesets
+    from vetting.api.responses import ErrorResponsesPlugin
     from vetting.api.examples import ExamplesPlugin
 
-    examples = ExamplesPlugin()
-    examples.init_spec(api.spec)
-    api.spec.plugins.append(examples)
+    for plugin in (ExamplesPlugin(), ErrorResponsesPlugin()):
+        plugin.init_spec(api.spec)
+        api.spec.plugins.append(plugin)
 
-    for module in (rulesets, decisions, enterprises, assessments, admin, listings, releases):
-        api.register_blueprint(module.blp)
-    api.register_blueprint(listings.objections_blp)
-    api.register_blueprint(listings.repairs_blp)
-    api.register_blueprint(listings.lists_blp)
+    blueprints = [module.blp for module in (rulesets, decisions, enterprises, assessments, admin, listings, releases)]
+    for blp in blueprints + [listings.objections_blp, listings.repairs_blp, listings.lists_blp]:
+        api.register_blueprint(blp)
+        # on the application, not the blueprint: blueprints are shared by every application built
+        app.url_value_preprocessors.setdefault(blp.name, []).append(_ids_in_range)
+    app.before_request(_refuse_nul)
     from vetting.api.idempotency import init_idempotency
 
     init_idempotency(app)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from vetting.api.auth import BEARER, current_account, require_roles
-from vetting.api.schemas import ApiErrorSchema, StrictSchema
+from vetting.api.schemas import MAX_ID, ApiErrorSchema, IdField, StrictSchema
 from vetting.models import Role
 from vetting.services import accounts as service
 from vetting.services import audit, memberships
@@ -83,9 +83,10 @@ class AuditQuery(StrictSchema):
     action = fields.String()
     subject_type = fields.String()
     subject_id = fields.String()
-    actor_id = fields.Integer()
-    after_id = fields.Integer(load_default=0, metadata={"description": "return events with a larger id (paging)"})
-    limit = fields.Integer(load_default=100)
+    actor_id = IdField()
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID),
+                              metadata={"description": "return events with a larger id (paging)"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class AuditOut(Schema):
@@ -126,6 +127,7 @@ class SuspendAssociation(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ReasonIn)
     @blp.response(200, AssociationOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the association is already suspended")
     def post(self, args, code: str):  # noqa: ANN001, ANN201
         """Suspend an association: its accounts' tokens stop working at once."""
         return service.set_association_status(request_session(), current_account(), code, suspended=True, reason=args["reason"])
@@ -137,6 +139,7 @@ class ReinstateAssociation(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ReasonIn)
     @blp.response(200, AssociationOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the association is already accredited")
     def post(self, args, code: str):  # noqa: ANN001, ANN201
         """Reinstate a suspended association."""
         return service.set_association_status(request_session(), current_account(), code, suspended=False, reason=args["reason"])
@@ -155,6 +158,7 @@ class Accounts(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(AccountIn)
     @blp.response(201, NewAccountOut)
+    @blp.alt_response(404, schema=ApiErrorSchema, description="no association has the code given; 'field' names it")
     @blp.alt_response(409, schema=ApiErrorSchema)
     @blp.alt_response(422, schema=ApiErrorSchema)
     def post(self, args):  # noqa: ANN001, ANN201
@@ -170,6 +174,7 @@ class DisableAccount(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ReasonIn)
     @blp.response(200, AccountOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="a registrar cannot disable their own account")
     def post(self, args, account_id: int):  # noqa: ANN001, ANN201
         """Disable an account: its tokens stop working."""
         return service.set_account_status(request_session(), current_account(), account_id, disabled=True, reason=args["reason"])
@@ -210,6 +215,7 @@ class TokenView(MethodView):
     @require_roles(*EVERYONE)
     @blp.doc(security=BEARER)
     @blp.response(200, TokenOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the token is already revoked")
     def delete(self, account_id: int, prefix: str):  # noqa: ANN201
         """Revoke a token."""
         return service.revoke_token(request_session(), current_account(), account_id, prefix)
@@ -220,6 +226,7 @@ class RotateToken(MethodView):
     @require_roles(*EVERYONE)
     @blp.doc(security=BEARER)
     @blp.response(201, NewTokenOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="the token is already revoked")
     def post(self, account_id: int, prefix: str):  # noqa: ANN201
         """Revoke a token and issue its replacement (shown only in this response)."""
         row, token = service.rotate_token(request_session(), current_account(), account_id, prefix)

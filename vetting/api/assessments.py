@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from vetting.api.auth import BEARER, current_account, require_roles
-from vetting.api.schemas import ApiErrorSchema, DecisionSummarySchema, StrictSchema
+from vetting.api.schemas import MAX_ID, ApiErrorSchema, DecisionSummarySchema, IdField, StrictSchema
 from vetting.errors import NotFound, PreconditionFailed
-from vetting.models import Assessment, Role
+from vetting.models import Assessment, AssessmentStatus, Role
 from vetting.services import assessments as service
 from vetting.services.assessment_input import AssessmentInput
 from vetting.web import request_session
@@ -64,10 +64,10 @@ class FileQuery(StrictSchema):
 
 
 class AssessmentQuery(StrictSchema):
-    enterprise_id = fields.Integer()
-    status = fields.String()
-    limit = fields.Integer(load_default=50)
-    offset = fields.Integer(load_default=0)
+    enterprise_id = IdField()
+    status = fields.String(validate=validate.OneOf([s.value for s in AssessmentStatus]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class AssessmentPatchInput(AssessmentInput):
@@ -132,8 +132,8 @@ class Assessments(MethodView):
         if "enterprise_id" in args:
             query = query.where(Assessment.enterprise_id == args["enterprise_id"])
         if "status" in args:
-            query = query.where(Assessment.status == args["status"])
-        return request_session().scalars(query.limit(min(args["limit"], 500)).offset(args["offset"])).all()
+            query = query.where(Assessment.status == AssessmentStatus(args["status"]))
+        return request_session().scalars(query.limit(args["limit"]).offset(args["offset"])).all()
 
     @require_roles(*REVIEWERS)
     @blp.doc(security=BEARER)
@@ -225,6 +225,7 @@ class AssessmentView(MethodView):
     @blp.arguments(AssessmentPatchInput(partial=True))
     @blp.response(200, AssessmentSchema)
     @blp.alt_response(412, schema=ApiErrorSchema, description="stale or missing If-Match")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="only a draft can be changed")
     def patch(self, _args, assessment_id: int):  # noqa: ANN001, ANN201
         """Change a draft; If-Match must carry the ETag you read."""
         assessment = service.update_draft(request_session(), current_account(), assessment_id, request.get_json(),
@@ -253,6 +254,7 @@ class WithdrawView(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(WithdrawInput)
     @blp.response(200, SubmitResultSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="only a submitted assessment can be withdrawn")
     def post(self, args, assessment_id: int):  # noqa: ANN001, ANN201
         """Withdraw a submitted assessment (it stays readable); the enterprise is re-evaluated."""
         assessment, decision = service.withdraw(request_session(), current_account(), assessment_id, args["reason"])

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from vetting.api.auth import BEARER, current_account, require_roles
-from vetting.api.schemas import ApiErrorSchema, DecisionSummarySchema, StrictSchema
+from vetting.api.schemas import MAX_ID, ApiErrorSchema, DecisionSummarySchema, IdField, StrictSchema
 from vetting.models import Role
 from vetting.services import enterprises as service
 from vetting.web import request_session
@@ -64,7 +64,7 @@ class SearchQuery(StrictSchema):
     list = fields.String(validate=validate.OneOf(["red", "black"]))
     min_score = fields.Float(load_default=0.6, validate=validate.Range(min=0, max=1))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
     @validates_schema
     def _one_of(self, data, **_kw):  # noqa: ANN001, ANN202
@@ -140,7 +140,7 @@ class StatusQuery(StrictSchema):
 
 
 class MergeIn(StrictSchema):
-    into = fields.Integer(required=True, metadata={"description": "the surviving enterprise"})
+    into = IdField(required=True, metadata={"description": "the surviving enterprise"})
     reason = fields.String(required=True)
 
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from vetting.api.auth import BEARER, current_account, require_roles
-from vetting.api.schemas import ApiErrorSchema, StrictSchema
+from vetting.api.schemas import MAX_ID, ApiErrorSchema, StrictSchema
 from vetting.models import Listing, ListingStatus, Role
 from vetting.services import listings as service
 from vetting.web import request_session
@@ -42,7 +42,7 @@ class ListingSchema(Schema):
 class ListingQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in ListingStatus]))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ReasonInput(StrictSchema):
@@ -194,7 +194,7 @@ class ListQuery(StrictSchema):
     sector = fields.String()
     sort = fields.String(load_default="name", validate=validate.OneOf(sorted(service.SORTS)))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ListEntrySchema(Schema):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
+
+#: The largest id a row can have (ids are 32-bit integers on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
+def IdField(**kwargs) -> fields.Integer:  # noqa: ANN003, N802
+    """An integer naming a row: a value no row can have is a 422 naming the field, rather than
+    a query the database refuses."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class StrictSchema(Schema):
@@ -23,7 +32,10 @@ class ApiErrorSchema(Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True, metadata={"example": "the request cannot be accepted"})
     errors = fields.Dict(metadata={"description": "field path → messages"})
-    conflicting_id = fields.Raw()
+    conflicting_id = fields.Raw(metadata={"description": "the id of what the request conflicts with (409)"})
+    retry_after = fields.Integer(metadata={"description": "seconds to wait before retrying (429)"})
+    field = fields.String(metadata={"description": "the request field naming what was not found (404)"})
+    earliest = fields.Date(metadata={"description": "the first date the request may be filed (409)"})
 
 
 class RulesetSchema(Schema):

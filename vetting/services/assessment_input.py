@@ -62,8 +62,9 @@ class ConflictInput(_Strict):
 
 
 class AssessmentInput(_Strict):
-    enterprise_id = fields.Integer(required=True)
-    project_id = fields.Integer(load_default=None)
+    # ids are 32-bit integers in the database: anything beyond names no row
+    enterprise_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    project_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
     summary = fields.String(load_default=None, validate=validate.Length(max=8000))
     conflict = fields.Nested(ConflictInput, load_default=None)
     scores = fields.Dict(keys=fields.String(), values=fields.Nested(ScoreInput), load_default=dict)

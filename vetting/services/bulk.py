@@ -200,13 +200,18 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
         if progress:
             progress(1)
         where = {"line": number}
-        if isinstance(record, dict) and record.get("idempotency_key"):
+        if isinstance(record, dict) and record.get("idempotency_key") and isinstance(record["idempotency_key"], str):
             where["idempotency_key"] = record["idempotency_key"]
         try:
             if not isinstance(record, dict):
                 raise ValidationError("the record is not an object", {"record": ["expected a JSON object"]})
             if "__error__" in record:
                 raise ValidationError("the record cannot be read", {"record": [record["__error__"]]})
+            for name in ("reviewer", "idempotency_key"):
+                if record.get(name) is not None and not isinstance(record[name], str):
+                    raise ValidationError("the record has errors", {name: ["must be a string"]})
+            if len(record.get("idempotency_key") or "") > 200:
+                raise ValidationError("the record has errors", {"idempotency_key": ["at most 200 characters"]})
             body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
             reviewer = reviewer_for(record)
             key = record.get("idempotency_key")
