@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from vetting.models import Account, Assessment, AuditEvent
-from vetting.services.accounts import MAX_FAILED_SIGN_INS, hash_password
+from vetting.services.accounts import hash_password
+from vetting.services.lockout import DEFAULTS, SIGN_IN
 
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
 PASSWORD = "correct horse battery staple"
@@ -68,12 +69,12 @@ def test_a_form_without_its_csrf_token_is_refused(client, person):
 
 def test_wrong_password_then_lockout(client, session, person):
     reviewer = person()
-    for _ in range(MAX_FAILED_SIGN_INS):
+    for _ in range(DEFAULTS[SIGN_IN].max_failures):
         resp = _sign_in(client, reviewer, password="not the password")
         assert resp.status_code == 401
         assert "not right" in resp.get_data(as_text=True)
     locked = _sign_in(client, reviewer)  # even the right password, while locked
-    assert locked.status_code == 401 and "locked until" in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "retry after" in locked.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.lock")) == 1
 
 

@@ -55,6 +55,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from vetting.ratelimits import init_ratelimits
 
     init_ratelimits(app)
+    from vetting.security import init_security
+
+    init_security(app)  # after the rate limits: a refused form still counts against its client's budget
     register_error_handlers(app)
     if settings["VETTING_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

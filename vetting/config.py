@@ -37,6 +37,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live; a shared store (redis://host:6379) for several instances."),
     Setting("VETTING_RATELIMIT_PUBLIC", "300 per minute", "Limit per client address on public reads (search, lists, enterprise pages)."),
     Setting("VETTING_RATELIMIT_SENSITIVE", "10 per minute", "Limit per client address on sign-in and on public filings (objections, repair requests)."),
+    Setting("VETTING_SIGNIN_MAX_FAILURES", "5", "Failed sign-ins for one email, within VETTING_SIGNIN_FAILURE_WINDOW, after which that email is locked."),
+    Setting("VETTING_SIGNIN_FAILURE_WINDOW", "15", "Minutes over which failed sign-ins for one email are counted."),
+    Setting("VETTING_SIGNIN_LOCKOUT", "15", "Minutes a locked email is refused, even with the right password."),
+    Setting("VETTING_TOKEN_MAX_FAILURES", "20", "Invalid bearer tokens from one client address, within VETTING_TOKEN_FAILURE_WINDOW, after which the address is refused (429)."),
+    Setting("VETTING_TOKEN_FAILURE_WINDOW", "10", "Minutes over which invalid bearer tokens from one client address are counted."),
+    Setting("VETTING_TOKEN_LOCKOUT", "10", "Minutes a client address is refused after too many invalid bearer tokens."),
+    Setting("VETTING_MAX_CONTENT_LENGTH", "2097152", "Largest request body in bytes (2 MiB); a larger one gets 413."),
+    Setting("VETTING_MAX_IMPORT_LENGTH", "67108864", "Largest body in bytes (64 MiB) for the bulk import, POST /api/v1/assessments/batch."),
     Setting("VETTING_TRUSTED_PROXIES", "0", "How many reverse proxies in front set X-Forwarded-For/-Proto (their client address is then used for rate limits)."),
     Setting("VETTING_SMTP_URL", "unset (notices wait in the outbox)",
             "Where `vetting jobs run` delivers notices: smtp://[user:password@]host[:port][?starttls=true&from=address]."),
@@ -57,6 +65,17 @@ def _truthy(value: str | bool | None) -> bool | None:
     if text in {"0", "false", "no", "off"}:
         return False
     return None
+
+
+def _positive_int(name: str, value: object) -> int:
+    """A whole number of at least 1, or a ValueError that names the setting."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, not {number}")
+    return number
 
 
 def ensure_secret_key(instance_path: Path) -> str:
@@ -110,6 +129,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "memory://")
     values.setdefault("VETTING_RATELIMIT_PUBLIC", "300 per minute")
     values.setdefault("VETTING_RATELIMIT_SENSITIVE", "10 per minute")
+    for name, default in (("VETTING_SIGNIN_MAX_FAILURES", 5), ("VETTING_SIGNIN_FAILURE_WINDOW", 15), ("VETTING_SIGNIN_LOCKOUT", 15),
+                          ("VETTING_TOKEN_MAX_FAILURES", 20), ("VETTING_TOKEN_FAILURE_WINDOW", 10), ("VETTING_TOKEN_LOCKOUT", 10),
+                          ("VETTING_MAX_CONTENT_LENGTH", 2 * 1024 * 1024), ("VETTING_MAX_IMPORT_LENGTH", 64 * 1024 * 1024)):
+        values[name] = _positive_int(name, values.get(name, default))
     values["VETTING_SECURE_COOKIES"] = bool(_truthy(values.get("VETTING_SECURE_COOKIES")))
     values["SECRET_KEY"] = values["VETTING_SECRET_KEY"]
     values.setdefault("JSON_SORT_KEYS", False)

@@ -98,3 +98,14 @@ class Unauthorized(DomainError):
 class PreconditionFailed(DomainError):
     status = 412
     code = "precondition_failed"
+
+
+class TooManyAttempts(DomainError):
+    """Refused for a while after repeated failures; ``retry_after`` is in seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -6,9 +6,10 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from vetting.errors import DomainError, N_
+from vetting.errors import M_, DomainError, N_
 
 log = logging.getLogger("vetting")
 
@@ -36,7 +37,20 @@ def _respond(status: int, body: dict, headers: dict[str, str] | None = None, pag
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # noqa: ANN202
-        return _respond(exc.status, exc.to_dict())
+        retry_after = getattr(exc, "retry_after", None)
+        return _respond(exc.status, exc.to_dict(), {"Retry-After": str(retry_after)} if retry_after else None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # noqa: ANN202
+        return _respond(400, {"code": "csrf_failed", "message": N_("The form expired or was not sent from this site; send it again.")})
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):  # noqa: ANN202
+        from vetting.security import body_limit
+
+        limit = body_limit(app)
+        return _respond(413, {"code": "too_large", "message": M_("the request body is larger than %(limit)s bytes", limit=limit),
+                              "limit": limit})
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 
 from vetting.errors import PermissionDenied, Unauthorized
 from vetting.models import Account, Role
+from vetting.services import lockout
 from vetting.services.accounts import authenticate_token
 from vetting.web import request_session
 
@@ -23,7 +24,9 @@ def current_account() -> Account:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a bearer token is required: send 'Authorization: Bearer vt_...'")
-        g.account = authenticate_token(request_session(), token.strip())
+        # The client address (after ProxyFix, when proxies are trusted) counts invalid tokens.
+        g.account = authenticate_token(request_session(), token.strip(), client=request.remote_addr or "unknown",
+                                       policy=lockout.Policy.from_config(current_app.config, lockout.TOKEN))
     return g.account
 
 

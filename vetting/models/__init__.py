@@ -5,6 +5,7 @@ from vetting.models.account import Account, ApiToken
 from vetting.models.assessment import Assessment, CriterionScore, EvidenceReference, KnockoutFinding
 from vetting.models.association import Association, Membership
 from vetting.models.audit import AuditEvent
+from vetting.models.auth_failure import AuthFailure
 from vetting.models.decision import Decision
 from vetting.models.idempotency import IdempotencyKey
 from vetting.models.enterprise import SECTORS, Enterprise, EnterpriseAlias, Identifier, Project
@@ -33,7 +34,7 @@ from vetting.models.types import (
 
 __all__ = [
     "Account", "AccountStatus", "ApiToken", "Assessment", "AssessmentStatus", "Association",
-    "AssociationStatus", "AuditEvent", "Base", "BrigcClass", "CriterionScore", "Decision",
+    "AssociationStatus", "AuditEvent", "AuthFailure", "Base", "BrigcClass", "CriterionScore", "Decision",
     "Enterprise", "EnterpriseAlias", "NameForms", "NameToken", "TokenStat", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
     "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingStatus",
     "Membership", "Objection", "Outcome", "Project", "Release", "ReleaseStatus", "RepairRequest",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from vetting.errors import DomainError, PermissionDenied, Unauthorized, ValidationError
+from vetting.errors import DomainError, PermissionDenied, TooManyAttempts, Unauthorized, ValidationError
 from vetting.models import Assessment, AssessmentStatus, Role
 from vetting.pages.auth import current_user, safe_next, sign_in, sign_in_page, sign_out, signed_in
 from vetting.pages.forms import (
@@ -25,7 +25,7 @@ from vetting.pages.forms import (
     rubric_levels,
 )
 from vetting.pages.labels import STATUSES
-from vetting.services import accounts, assessments
+from vetting.services import accounts, assessments, lockout
 from vetting.services.enterprises import choices as enterprise_choices
 from vetting.services.rulesets import active_ruleset
 from vetting.web import request_session
@@ -46,9 +46,14 @@ def sign_in_view():  # noqa: ANN201
     if not form.validate_on_submit():
         return sign_in_page(400, form)
     try:
-        account = accounts.authenticate_password(request_session(), form.email.data, form.password.data)
+        account = accounts.authenticate_password(request_session(), form.email.data, form.password.data,
+                                                 lockout.Policy.from_config(current_app.config, lockout.SIGN_IN))
     except Unauthorized as exc:
         return sign_in_page(401, form, exc.message)
+    except TooManyAttempts as exc:
+        response = sign_in_page(429, form, exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     sign_in(account)
     return redirect(safe_next(form.next.data) or url_for("work.dashboard"))
 

@@ -18,9 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from vetting.errors import M_, Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationError
 from vetting.models import Account, ApiToken, Association, Role
-from vetting.services import audit
+from vetting.services import audit, lockout
 from vetting.services.actors import Actor, SystemActor
 
 MIN_PASSWORD_LENGTH = 12
@@ -134,18 +134,37 @@ def create_account(
     return NewAccount(account=account, token=token, password=password)
 
 
-def authenticate_token(session: Session, token: str) -> Account:
+def authenticate_token(session: Session, token: str, client: str | None = None,
+                       policy: lockout.Policy | None = None) -> Account:
     """The account a bearer token belongs to; refuses unknown, revoked or expired tokens,
-    disabled accounts and accounts of a suspended association."""
+    disabled accounts and accounts of a suspended association.
+
+    With ``client`` (the caller's address), invalid tokens are counted per address (commits
+    the count even though it raises); an address locked by ``policy`` is refused with
+    :class:`TooManyAttempts` before its token is looked at, and the lock is an audit event."""
     from vetting.errors import Unauthorized
     from vetting.models import AccountStatus, AssociationStatus
     from vetting.models.types import utcnow
 
-    if not token or not token.startswith("vt_"):
-        raise Unauthorized("a bearer token is required: send 'Authorization: Bearer vt_...'")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if client is not None:
+        until = lockout.locked_until(session, lockout.TOKEN, client)
+        if until is not None:
+            raise TooManyAttempts(M_("too many invalid bearer tokens from this address; retry after %(time)s UTC",
+                                     time=f"{until:%H:%M}"), retry_after=lockout.seconds_left(session, until))
+    row = None
+    if token and token.startswith("vt_"):
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        if client is not None:
+            policy = policy or lockout.DEFAULTS[lockout.TOKEN]
+            until = lockout.record_failure(session, lockout.TOKEN, client, policy)
+            if until is not None:
+                audit.record(session, SystemActor("api"), "client.lock", "client", client,
+                             {"minutes": int(policy.lockout.total_seconds() // 60), "after_failures": policy.max_failures})
+            session.commit()
+        if not token or not token.startswith("vt_"):
+            raise Unauthorized("a bearer token is required: send 'Authorization: Bearer vt_...'")
         raise Unauthorized("the bearer token is not valid (unknown, revoked or expired)")
     account = row.account
     if account.status is not AccountStatus.ACTIVE:
@@ -153,11 +172,6 @@ def authenticate_token(session: Session, token: str) -> Account:
     if account.association is not None and account.association.status is not AssociationStatus.ACCREDITED:
         raise Unauthorized("the association of this account is suspended")
     return account
-
-
-#: Consecutive failed sign-ins after which an account is locked, and for how long.
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT_MINUTES = 15
 
 
 def _usable(account: Account) -> str | None:
@@ -171,37 +185,38 @@ def _usable(account: Account) -> str | None:
     return None
 
 
-def authenticate_password(session: Session, email: str, password: str) -> Account:
+def authenticate_password(session: Session, email: str, password: str, policy: lockout.Policy | None = None) -> Account:
     """Sign in with email and password (commits: a failure is counted even though it raises).
 
     Every failure says the same thing, so the answer does not tell whether an email is
-    registered. After ``MAX_FAILED_SIGN_INS`` consecutive failures the account is locked for
-    ``LOCKOUT_MINUTES``, even against the right password; the lock is an audit event."""
-    from datetime import timedelta
-
+    registered. After ``policy.max_failures`` failures for one email within ``policy.window``
+    (registered or not) that email is refused with :class:`TooManyAttempts` for
+    ``policy.lockout``, even with the right password; each lock is an audit event. A
+    successful sign-in clears the count."""
     from vetting.errors import Unauthorized
 
-    account = session.scalar(select(Account).where(Account.email == (email or "").strip().lower()))
-    now = _now()
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        raise Unauthorized(f"too many failed sign-ins: this account is locked until {account.locked_until:%H:%M} UTC")
+    policy = policy or lockout.DEFAULTS[lockout.SIGN_IN]
+    email_n = (email or "").strip().lower()
+    until = lockout.locked_until(session, lockout.SIGN_IN, email_n)
+    if until is not None:
+        raise TooManyAttempts(M_("too many failed sign-ins for this email; retry after %(time)s UTC", time=f"{until:%H:%M}"),
+                              retry_after=lockout.seconds_left(session, until))
+    account = session.scalar(select(Account).where(Account.email == email_n))
     if account is None or not check_password(account.password_hash, password or ""):
-        if account is not None:
-            account.failed_logins += 1
-            if account.failed_logins >= MAX_FAILED_SIGN_INS:
-                account.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                account.failed_logins = 0
-                audit.record(session, SystemActor("sign-in"), "account.lock", "account", account.id,
-                             {"minutes": LOCKOUT_MINUTES, "after_failures": MAX_FAILED_SIGN_INS})
-            session.commit()
+        locked = lockout.record_failure(session, lockout.SIGN_IN, email_n, policy)
+        if locked is not None:
+            summary = {"minutes": int(policy.lockout.total_seconds() // 60), "after_failures": policy.max_failures}
+            if account is not None:
+                audit.record(session, SystemActor("sign-in"), "account.lock", "account", account.id, summary)
+            else:
+                audit.record(session, SystemActor("sign-in"), "account.lock", "email", email_n[:64], dict(summary, email=email_n))
+        session.commit()
         raise Unauthorized("the email or password is not right")
     reason = _usable(account)
     if reason:
         raise Unauthorized(reason)
-    if account.failed_logins or account.locked_until is not None:
-        account.failed_logins = 0
-        account.locked_until = None
-        session.commit()
+    lockout.clear(session, lockout.SIGN_IN, email_n)
+    session.commit()
     return account
 
 
