@@ -638,5 +638,72 @@ def releases_verify(ctx: Context, source: str, key_file: str | None) -> None:
     click.echo(f"release at {source} verified")
 
 
+@main.command("backup")
+@click.argument("dest", type=click.Path(path_type=str))
+@pass_ctx
+def backup_command(ctx: Context, dest: str) -> None:
+    """Write the database, the release signing key and the published releases into one archive.
+
+    DEST is the archive's file name (.tar, or .tar.gz to compress it), or an existing folder to
+    write vetting-backup-<UTC time>.tar into. Safe while the service runs. The archive holds the
+    private signing key: keep it where only operators can read it."""
+    from vetting import backup as service
+
+    try:
+        result = service.backup(ctx.app.config, dest)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    click.echo(f"wrote {result.path} ({service.human_size(result.bytes)}): {result.summary}")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--force", is_flag=True,
+              help="Replace a database that holds data, a different signing key, and releases that differ.")
+@pass_ctx
+def restore_command(ctx: Context, archive: str, force: bool) -> None:
+    """Restore an archive made by `vetting backup` into the configured database and folders.
+
+    Every member is checked against the archive's manifest first. Afterwards the audit chain and
+    the latest release are verified; exit 1 if either fails. Stop the service while restoring."""
+    from vetting import backup as service
+
+    try:
+        result = service.restore(ctx.app.config, ctx.database, archive, force=force)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    m = result.manifest
+    click.echo(f"archive made {m['created_at']}: {m['backend']} database, "
+               f"{service.plural(len(m['members']), 'member')}, checksums ok")
+    click.echo(f"database restored into {result.database}")
+    if result.revision != result.head:
+        click.echo(f"  the database is at revision {result.revision or 'base'}, this version's head is "
+                   f"{result.head}: run `vetting db upgrade`")
+    if result.key_path is not None:
+        click.echo(f"signing key restored to {result.key_path}")
+    else:
+        click.echo("the archive holds no signing key (none had been made)")
+    click.echo(f"releases in {result.releases_folder}: {len(result.releases_restored)} restored, "
+               f"{len(result.releases_kept)} already there"
+               + (f", {len(result.releases_removed)} not in the archive removed" if result.releases_removed else ""))
+    c, n = result.counts, service.plural
+    click.echo(f"restored {n(c['enterprises'], 'enterprise')}, {n(c['listings'], 'listing')}, "
+               f"{n(c['audit_events'], 'audit event')}, {n(c['releases'], 'release')}")
+    if result.audit.ok:
+        click.echo(f"audit chain verified: {result.audit.events} events")
+    if result.latest_release is None:
+        click.echo("no release to verify")
+    elif result.release_check is not None and result.release_check.ok:
+        click.echo(f"release {result.latest_release} verified: signatures and checksums "
+                   f"({len(result.release_check.checked)} checks)")
+    for problem in result.problems:
+        click.secho(f"PROBLEM  {problem}", fg="red")
+    if not result.ok:
+        sys.exit(1)
+    click.echo("restore complete")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
