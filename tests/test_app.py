@@ -113,3 +113,22 @@ def test_missing_page_is_html(client):
     resp = client.get("/no/such/page", headers={"Accept": "text/html"})
     assert resp.status_code == 404
     assert resp.mimetype == "text/html"
+
+
+def test_an_id_beyond_the_database_range_is_a_404_on_every_route(app, client):
+    """Every GET route with an integer in its path, API and pages: an id no row can have is a
+    404 (JSON under /api/, a page elsewhere), never a 500 from the database driver."""
+    import re
+
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or "<int:" not in rule.rule:
+            continue
+        path = re.sub(r"<[^>]+>", "x", re.sub(r"<int:[a-z_]+>", str(2**63 + 5), rule.rule))
+        resp = client.get(path)
+        # signed-in pages answer 401 before looking anything up; what matters is no 500
+        assert resp.status_code in (401, 404), (path, resp.status_code)
+        if path.startswith("/api/") and resp.status_code == 404:
+            assert resp.get_json()["code"] == "not_found"
+        tried += 1
+    assert tried >= 5

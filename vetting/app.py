@@ -10,7 +10,7 @@ from flask import Flask
 
 from vetting.config import load_config
 from vetting.db import Database
-from vetting.web import AppState, close_request_session
+from vetting.web import AppState, close_request_session, ids_in_range
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database = settings.get("VETTING_DATABASE") or Database.from_config(settings)
     app.extensions["vetting"] = AppState(database, settings.get("VETTING_CLOCK"))
     app.teardown_appcontext(close_request_session)
+    app.url_value_preprocessor(ids_in_range)
 
     from vetting import health
     from vetting.api import init_api

@@ -31,6 +31,20 @@ def state(app: Flask | None = None) -> AppState:
     return (app or current_app).extensions["vetting"]
 
 
+#: The largest id a row can have (PostgreSQL ``integer``).
+MAX_ID = 2**31 - 1
+
+
+def ids_in_range(_endpoint: str | None, values: dict | None) -> None:
+    """An id in a path (API or page) beyond what the database can store names nothing: 404,
+    before the value reaches a query the database would refuse."""
+    from vetting.errors import NotFound
+
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound(f"no {name.removesuffix('_id').replace('_', ' ')} {value}")
+
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

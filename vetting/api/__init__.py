@@ -6,16 +6,8 @@ from flask import Flask, request
 from flask_smorest import Api
 
 from vetting import __version__
-from vetting.api.schemas import MAX_ID, ApiErrorSchema
-from vetting.errors import NotFound, ValidationError
-
-
-def _ids_in_range(endpoint: str | None, values: dict | None) -> None:
-    """An id in the path beyond what the database can store names nothing: 404, before the
-    value reaches a query the database would refuse."""
-    for name, value in (values or {}).items():
-        if isinstance(value, int) and not 0 <= value <= MAX_ID:
-            raise NotFound(f"no {name.removesuffix('_id').replace('_', ' ')} {value}")
+from vetting.api.schemas import ApiErrorSchema
+from vetting.errors import ValidationError
 
 
 def _nul_paths(value: object, path: str) -> list[str]:
@@ -78,8 +70,6 @@ def init_api(app: Flask) -> Api:
     blueprints = [module.blp for module in (rulesets, decisions, enterprises, assessments, admin, listings, releases)]
     for blp in blueprints + [listings.objections_blp, listings.repairs_blp, listings.lists_blp]:
         api.register_blueprint(blp)
-        # on the application, not the blueprint: blueprints are shared by every application built
-        app.url_value_preprocessors.setdefault(blp.name, []).append(_ids_in_range)
     app.before_request(_refuse_nul)
     from vetting.api.idempotency import init_idempotency
 

@@ -6,8 +6,7 @@ import json
 
 from marshmallow import RAISE, Schema, fields, validate
 
-#: The largest id a row can have (ids are 32-bit integers on PostgreSQL).
-MAX_ID = 2**31 - 1
+from vetting.web import MAX_ID  # the largest id a row can have; schemas bound ids with it
 
 
 def IdField(**kwargs) -> fields.Integer:  # noqa: ANN003, N802
