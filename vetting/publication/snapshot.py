@@ -144,6 +144,9 @@ class _Dialect:
         else:
             for c in LINE_BREAKS:
                 value = f"replace({value}, char({ord(c)}), ' ')"
+            # most values hold no line break: one GLOB scan instead of the chain of replaces
+            breaks = ", ".join(str(ord(c)) for c in LINE_BREAKS)
+            value = f"CASE WHEN {expr} GLOB '*[' || char({breaks}) || ']*' THEN {value} ELSE COALESCE({expr}, '') END"
         return f"btrim({value}, ' ')" if self.pg else f"trim({value}, ' ')"
 
     def joined(self, values_sql: str) -> str:
@@ -182,31 +185,47 @@ class _Dialect:
                 f"FROM json_each({expr}) WHERE type <> 'null' ORDER BY key)), '')")
 
 
+def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
+    """Per ``key``: the distinct non-empty values, sorted by code point and ';'-joined (one
+    pass over ``source``, for the enterprises that have an active listing)."""
+    listed = "SELECT enterprise_id FROM listings WHERE status = 'active' AND kind = 'listing'"
+    if d.pg:
+        return (f"SELECT {key}, string_agg(v, ';' ORDER BY v COLLATE \"C\") AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v "
+                f"FROM {source} WHERE {key} IN ({listed})) AS s WHERE v <> '' GROUP BY {key}")
+    return (f"SELECT {key}, group_concat(v, ';') AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v FROM {source} "
+            f"WHERE {key} IN ({listed}) ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
+
+
 def _line_sql(dialect_name: str) -> str:
     """One query giving, per active listing in id order: its list, its ruleset version and its
-    finished CSV line (without the line end)."""
+    finished CSV line (without the line end). Aliases, identifiers, first listing days and last
+    transitions are each aggregated once and joined, not looked up row by row."""
     d = _Dialect(dialect_name)
-    identifier = d.clean("i.scheme || ':' || i.value")
+    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')", "enterprise_aliases")
+    identifier = d.clean("scheme || ':' || value")
+    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')", "identifiers")
     fields = {
         "listing_id": d.text("l.id"), "list": "l.list_type", "enterprise_id": d.text("e.id"),
         "legal_name": d.clean("e.legal_name"), "chinese_name": d.clean("e.chinese_name"),
-        "aliases": d.joined(f"SELECT replace({d.clean('a.name')}, ';', ',') AS v FROM enterprise_aliases a WHERE a.enterprise_id = e.id"),
-        "identifiers": d.joined(f"SELECT replace({identifier}, ';', ',') AS v "
-                                "FROM identifiers i WHERE i.enterprise_id = e.id"),
+        "aliases": "al.joined", "identifiers": "ids.joined",
         "country": "e.country", "sector": "e.sector",
         "effective_from": d.day("l.effective_from"), "expires_on": d.day("l.expires_on"),
         "reason_codes": d.reason_codes("l.reason_codes"), "grounds": d.clean("l.grounds"),
         "total_score": d.score("dc.total_score"), "pillar_scores": d.pillar_scores("dc.pillar_scores"),
         "ruleset_version": "COALESCE(r.version, '')", "decision_id": d.text("l.decision_id"),
-        "first_listed": d.day("(SELECT min(f.effective_from) FROM listings f WHERE f.enterprise_id = l.enterprise_id "
-                              "AND f.list_type = l.list_type AND f.kind = 'listing' AND f.effective_from IS NOT NULL)"),
-        "last_change": d.moment("(SELECT max(v.at) FROM listing_events v WHERE v.listing_id = l.id)"),
+        "first_listed": d.day("fl.day"), "last_change": d.moment("lc.at"),
     }
     assert tuple(fields) == COLUMNS
     quoted = " || '\",\"' || ".join(f"replace(COALESCE({sql}, ''), '\"', '\"\"')" for sql in fields.values())
     return (f"SELECT l.list_type, COALESCE(r.version, ''), '\"' || {quoted} || '\"' "
             "FROM listings l JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
             "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
+            f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
+            f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
+            "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day FROM listings WHERE kind = 'listing' "
+            "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
+            "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
+            "LEFT JOIN (SELECT listing_id, max(at) AS at FROM listing_events GROUP BY listing_id) lc ON lc.listing_id = l.id "
             "WHERE l.status = 'active' AND l.kind = 'listing' ORDER BY l.id")
 
 
@@ -214,8 +233,12 @@ def csv_lines(session: Session) -> Iterator[tuple[str, str, str]]:
     """(list, ruleset version, CSV line) for each active listing by listing id, formatted by
     the database and streamed (a server-side cursor on PostgreSQL)."""
     connection = session.connection()
-    result = connection.execution_options(stream_results=True, yield_per=BATCH).exec_driver_sql(
-        _line_sql(connection.dialect.name).replace("%", "%%") if connection.dialect.name == "postgresql"
-        else _line_sql(connection.dialect.name))
+    if connection.dialect.name == "postgresql":
+        # one long query over every row: compiling it to machine code costs more than it saves
+        connection.exec_driver_sql("SET LOCAL jit = off")
+    sql = _line_sql(connection.dialect.name)
+    # options for this statement only (a connection's own options would outlive it)
+    result = connection.exec_driver_sql(sql.replace("%", "%%") if connection.dialect.name == "postgresql" else sql,
+                                        execution_options={"stream_results": True, "yield_per": BATCH})
     for partition in result.partitions():
         yield from partition
