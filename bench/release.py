@@ -155,7 +155,7 @@ def child(args: argparse.Namespace) -> None:
     """One measured step in this process; prints a JSON line with seconds and peak RSS."""
     from vetting.app import create_app
     from vetting.publication import files, release
-    from vetting.publication.snapshot import rows
+    from vetting.publication.snapshot import csv_lines
 
     app = create_app({"VETTING_DATABASE_URL": args.url, "VETTING_INSTANCE_PATH": args.instance})
     database = app.extensions["vetting"].database
@@ -178,7 +178,7 @@ def child(args: argparse.Namespace) -> None:
     elif args.child == "listings":
         folder = Path(tempfile.mkdtemp(dir=args.instance))
         with database.session() as session:
-            files.write_listings(folder, rows(session))
+            files.write_listings(folder, csv_lines(session))
     elif args.child == "release":
         published = release.publish(database, dict(app.config), force=True)
         out["delta_rows"] = published.manifest["delta_rows"]

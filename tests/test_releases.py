@@ -288,3 +288,35 @@ def test_a_second_jobs_runner_finds_the_lock_taken(app, config):
         assert jobs.run_due(database, config).ran == {"skipped": "another instance is running the jobs"}
     with jobs.job_lock(database, config) as again:
         assert again
+
+
+def test_the_database_formats_each_line_as_the_reference_does(app, session, clock, config, actors, make_enterprise):
+    """listings.csv's lines come from SQL; the Python rows are the reference. Every awkward
+    value (each kind of line break, spaces around, ';' inside, duplicates after cleaning, halves
+    in scores, a missing pillar, reason codes out of order, no score at all) must come out the
+    same on this database."""
+    from vetting.models import Decision, Identifier
+    from vetting.publication.files import format_line
+    from vetting.publication.snapshot import csv_lines, rows
+
+    ent, listing = _black(session, clock, actors, make_enterprise, " Lamu\u2028Port\x85Works\x0bCo. ", "港湾\r\n工程\u3000有限公司")
+    ent.aliases = [EnterpriseAlias(name="A;B"), EnterpriseAlias(name="A,B"), EnterpriseAlias(name="  "),
+                   EnterpriseAlias(name="Zeta\nWorks"), EnterpriseAlias(name="Ärger"), EnterpriseAlias(name="港湾")]
+    ent.identifiers.append(Identifier(scheme="lei", value="5493001KJTIIGC8Y1R12"))
+    listing.grounds = " " + HOSTILE_GROUNDS + "\x1c\x1d\x1e\x0c\u2029 "
+    listing.reason_codes = ["Z_LAST", "A_FIRST", "M_MIDDLE"]
+    decision = session.get(Decision, listing.decision_id)
+    decision.total_score, decision.pillar_scores = 84.25, {"S": None, "E": 84.35, "G": 0.05, "P": 99.95, "Q": 12.3449}
+    other, second = _black(session, clock, actors, make_enterprise, "Plain Name Co., Ltd.")
+    session.get(Decision, second.decision_id).total_score = None
+    session.flush()
+
+    expected = [(row["list"], row["ruleset_version"], format_line(row)) for row in rows(session)]
+    got = [tuple(line) for line in csv_lines(session)]
+    assert len(expected) == 2 and got == expected
+    first = next(csv.DictReader(io.StringIO(got[0][2]), fieldnames=COLUMNS))
+    assert first["legal_name"] == "Lamu Port Works Co." and first["chinese_name"] == "港湾 工程\u3000有限公司"
+    assert first["aliases"] == "A,B;Zeta Works;Ärger;港湾" and first["reason_codes"] == "Z_LAST;A_FIRST;M_MIDDLE"
+    assert first["total_score"] == "84.3" and first["pillar_scores"] == "E:84.4;G:0.1;P:100.0;Q:12.3"
+    assert ";lei:5493001KJTIIGC8Y1R12" in first["identifiers"] or first["identifiers"].startswith("lei:")
+    assert next(csv.DictReader(io.StringIO(got[1][2]), fieldnames=COLUMNS))["total_score"] == ""

@@ -52,25 +52,34 @@ class _Line:
         self.line = text
 
 
-def write_listings(folder: Path, rows: Iterable[dict[str, str]]) -> Snapshot:
-    """listings.csv with every row, red.csv and black.csv with each list's, in one pass (each
-    row is formatted once and written to two files)."""
+def format_line(row: dict[str, str]) -> str:
+    """A row as a CSV line without its line end (the form ``csv_lines`` gets from the database)."""
+    line = _Line()
+    csv_writer(line).writerow([row[c] for c in COLUMNS])
+    return line.line[:-1]
+
+
+def write_listings(folder: Path, lines: Iterable[tuple[str, str, str]]) -> Snapshot:
+    """listings.csv with every line, red.csv and black.csv with each list's, in one pass.
+    ``lines`` gives (list, ruleset version, CSV line without its end) in listing-id order."""
     out = Snapshot()
-    handles = {name: (folder / name).open("w", encoding="utf-8", newline="") for name in ("listings.csv", "red.csv", "black.csv")}
+    handles = {name: (folder / name).open("w", encoding="utf-8", newline="", buffering=1 << 20)
+               for name in ("listings.csv", "red.csv", "black.csv")}
     try:
         line = _Line()
-        writer = csv_writer(line)
-        writer.writerow(COLUMNS)
+        csv_writer(line).writerow(COLUMNS)
         for fh in handles.values():
             fh.write(line.line)
-        everything, by_list = handles["listings.csv"], {"red": handles["red.csv"], "black": handles["black.csv"]}
-        for row in rows:
-            writer.writerow([row[c] for c in COLUMNS])
-            everything.write(line.line)
-            by_list[row["list"]].write(line.line)
-            out.counts[row["list"]] += 1
-            if row["ruleset_version"]:
-                out.rulesets.add(row["ruleset_version"])
+        everything = handles["listings.csv"].write
+        by_list = {"red": handles["red.csv"].write, "black": handles["black.csv"].write}
+        counts, versions = out.counts, out.rulesets
+        for list_type, version, text in lines:
+            text += "\n"
+            everything(text)
+            by_list[list_type](text)
+            counts[list_type] += 1
+            versions.add(version)
+        versions.discard("")
     finally:
         for fh in handles.values():
             fh.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 from vetting import clock
 from vetting.publication import files, signing
-from vetting.publication.snapshot import COLUMNS, rows
+from vetting.publication.snapshot import COLUMNS, csv_lines
 
 STALE_SECONDS = 3600  # a temporary folder older than this is a crashed build's and is removed
 CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json", ".sig": "application/octet-stream",
@@ -98,7 +98,7 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
     try:
         with _snapshot_session(database) as session:
             as_of = clock.now(session)
-            snapshot = files.write_listings(build, rows(session))
+            snapshot = files.write_listings(build, csv_lines(session))
             session.rollback()
         _stop_if(fail_after, "listings")
         if previous is not None and not force:

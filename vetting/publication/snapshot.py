@@ -1,6 +1,19 @@
 """The rows of a release: every active listing with its enterprise, read in one transaction
 (repeatable read on PostgreSQL, so every query sees the same instant) and streamed in listing-id
-order, a batch at a time; memory does not grow with the number of listings."""
+order; memory does not grow with the number of listings.
+
+``csv_lines`` is what releases use: the database formats each row as a finished CSV line (every
+field quoted, quotes doubled) in one streamed query, so the Python side only writes lines.
+``rows`` builds the same rows field by field in Python; it is the reference the tests hold the
+SQL to, and it documents each value's form:
+
+- text values have their line breaks (CR LF, CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS) turned into
+  spaces (CR LF into one) and surrounding spaces trimmed;
+- aliases and identifiers are distinct, sorted by code point and ``;``-joined, a ``;`` inside a
+  value becoming ``,``;
+- scores have one decimal, halves rounded up (from the four decimals they are stored with);
+- dates are ``YYYY-MM-DD``, times UTC ``YYYY-MM-DDTHH:MM:SSZ`` (seconds truncated).
+"""
 
 from __future__ import annotations
 
@@ -25,13 +38,18 @@ COLUMNS: tuple[str, ...] = (
 BATCH = 2000
 
 
+LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_NO_BREAKS = str.maketrans(LINE_BREAKS, " " * len(LINE_BREAKS))
+
+
 def one_line(text: str | None) -> str:
-    """A value without line breaks (they become spaces; runs of spaces one)."""
-    return " ".join((text or "").split())
+    """A value without line breaks: each becomes a space (CR LF one space), then surrounding
+    spaces are trimmed."""
+    return (text or "").replace("\r\n", " ").translate(_NO_BREAKS).strip(" ")
 
 
 def _joined(values: list[str]) -> str:
-    return ";".join(sorted({one_line(v).replace(";", ",") for v in values if v}))
+    return ";".join(sorted({one_line(v).replace(";", ",") for v in values} - {""}))
 
 
 def _json(value: Any, empty: Any) -> Any:
@@ -42,7 +60,12 @@ def _json(value: Any, empty: Any) -> Any:
 
 
 def _score(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+    """One decimal, halves up, computed on the score's four stored decimals in whole numbers
+    (the same arithmetic the SQL does, so both agree to the digit)."""
+    if value is None:
+        return ""
+    tenths = (round(value * 10_000) + 500) // 1000
+    return f"{tenths // 10}.{tenths % 10}"
 
 
 def _iso(value: date | datetime | None) -> str:
@@ -100,3 +123,122 @@ def _rows_of(session: Session, found: Any, versions: dict[int, str]) -> Iterator
             "ruleset_version": versions.get(ruleset_id, ""), "decision_id": str(decision_id),
             "first_listed": _iso(first.get((ent_id, list_type))), "last_change": _iso(last.get(listing_id)),
         }
+
+
+class _Dialect:
+    """The SQL pieces that differ between PostgreSQL and SQLite."""
+
+    def __init__(self, name: str) -> None:
+        self.pg = name == "postgresql"
+
+    def text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+    def clean(self, expr: str) -> str:
+        """``one_line`` in SQL."""
+        value = f"replace(COALESCE({expr}, ''), char(13) || char(10), ' ')" if not self.pg else \
+            f"replace(COALESCE({expr}, ''), chr(13) || chr(10), ' ')"
+        if self.pg:
+            codes = " || ".join(f"chr({ord(c)})" for c in LINE_BREAKS)
+            value = f"translate({value}, {codes}, '{' ' * len(LINE_BREAKS)}')"
+        else:
+            for c in LINE_BREAKS:
+                value = f"replace({value}, char({ord(c)}), ' ')"
+            # most values hold no line break: one GLOB scan instead of the chain of replaces
+            breaks = ", ".join(str(ord(c)) for c in LINE_BREAKS)
+            value = f"CASE WHEN {expr} GLOB '*[' || char({breaks}) || ']*' THEN {value} ELSE COALESCE({expr}, '') END"
+        return f"btrim({value}, ' ')" if self.pg else f"trim({value}, ' ')"
+
+    def joined(self, values_sql: str) -> str:
+        """Distinct values of a subquery's column ``v``, sorted by code point, ';'-joined."""
+        if self.pg:
+            return f"(SELECT string_agg(v, ';' ORDER BY v COLLATE \"C\") FROM (SELECT DISTINCT v FROM ({values_sql}) AS s(v) WHERE v <> '') AS d)"
+        return f"(SELECT group_concat(v, ';') FROM (SELECT DISTINCT v FROM ({values_sql}) WHERE v <> '' ORDER BY v))"
+
+    def score(self, expr: str) -> str:
+        """``_score`` in SQL: tenths = (round(x × 10000) + 500) div 1000, in whole numbers."""
+        whole = "BIGINT" if self.pg else "INTEGER"
+        tenths = f"((CAST(round({expr} * 10000) AS {whole}) + 500) / 1000)"
+        return f"CASE WHEN {expr} IS NULL THEN '' ELSE {self.text(f'{tenths} / 10')} || '.' || {self.text(f'{tenths} % 10')} END"
+
+    def day(self, expr: str) -> str:
+        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD'), '')" if self.pg else f"COALESCE(date({expr}), '')"
+
+    def moment(self, expr: str) -> str:
+        if self.pg:
+            return f"COALESCE(to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+        return f"COALESCE(strftime('%Y-%m-%dT%H:%M:%SZ', {expr}), '')"
+
+    def reason_codes(self, expr: str) -> str:
+        if self.pg:
+            return (f"COALESCE((SELECT string_agg(c, ';' ORDER BY i) FROM json_array_elements_text({expr}) "
+                    f"WITH ORDINALITY AS t(c, i)), '')")
+        return f"COALESCE((SELECT group_concat(value, ';') FROM (SELECT value FROM json_each({expr}) ORDER BY key)), '')"
+
+    def pillar_scores(self, expr: str) -> str:
+        if self.pg:
+            score = self.score("CAST(p.value AS DOUBLE PRECISION)")
+            return (f"COALESCE((SELECT string_agg(p.key || ':' || {score}, ';' ORDER BY p.key COLLATE \"C\") "
+                    f"FROM json_each_text({expr}) AS p WHERE p.value IS NOT NULL), '')")
+        score = self.score("value")
+        return (f"COALESCE((SELECT group_concat(entry, ';') FROM (SELECT key || ':' || {score} AS entry "
+                f"FROM json_each({expr}) WHERE type <> 'null' ORDER BY key)), '')")
+
+
+def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
+    """Per ``key``: the distinct non-empty values, sorted by code point and ';'-joined (one
+    pass over ``source``, for the enterprises that have an active listing)."""
+    listed = "SELECT enterprise_id FROM listings WHERE status = 'active' AND kind = 'listing'"
+    if d.pg:
+        return (f"SELECT {key}, string_agg(v, ';' ORDER BY v COLLATE \"C\") AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v "
+                f"FROM {source} WHERE {key} IN ({listed})) AS s WHERE v <> '' GROUP BY {key}")
+    return (f"SELECT {key}, group_concat(v, ';') AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v FROM {source} "
+            f"WHERE {key} IN ({listed}) ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
+
+
+def _line_sql(dialect_name: str) -> str:
+    """One query giving, per active listing in id order: its list, its ruleset version and its
+    finished CSV line (without the line end). Aliases, identifiers, first listing days and last
+    transitions are each aggregated once and joined, not looked up row by row."""
+    d = _Dialect(dialect_name)
+    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')", "enterprise_aliases")
+    identifier = d.clean("scheme || ':' || value")
+    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')", "identifiers")
+    fields = {
+        "listing_id": d.text("l.id"), "list": "l.list_type", "enterprise_id": d.text("e.id"),
+        "legal_name": d.clean("e.legal_name"), "chinese_name": d.clean("e.chinese_name"),
+        "aliases": "al.joined", "identifiers": "ids.joined",
+        "country": "e.country", "sector": "e.sector",
+        "effective_from": d.day("l.effective_from"), "expires_on": d.day("l.expires_on"),
+        "reason_codes": d.reason_codes("l.reason_codes"), "grounds": d.clean("l.grounds"),
+        "total_score": d.score("dc.total_score"), "pillar_scores": d.pillar_scores("dc.pillar_scores"),
+        "ruleset_version": "COALESCE(r.version, '')", "decision_id": d.text("l.decision_id"),
+        "first_listed": d.day("fl.day"), "last_change": d.moment("lc.at"),
+    }
+    assert tuple(fields) == COLUMNS
+    quoted = " || '\",\"' || ".join(f"replace(COALESCE({sql}, ''), '\"', '\"\"')" for sql in fields.values())
+    return (f"SELECT l.list_type, COALESCE(r.version, ''), '\"' || {quoted} || '\"' "
+            "FROM listings l JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
+            "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
+            f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
+            f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
+            "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day FROM listings WHERE kind = 'listing' "
+            "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
+            "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
+            "LEFT JOIN (SELECT listing_id, max(at) AS at FROM listing_events GROUP BY listing_id) lc ON lc.listing_id = l.id "
+            "WHERE l.status = 'active' AND l.kind = 'listing' ORDER BY l.id")
+
+
+def csv_lines(session: Session) -> Iterator[tuple[str, str, str]]:
+    """(list, ruleset version, CSV line) for each active listing by listing id, formatted by
+    the database and streamed (a server-side cursor on PostgreSQL)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # one long query over every row: compiling it to machine code costs more than it saves
+        connection.exec_driver_sql("SET LOCAL jit = off")
+    sql = _line_sql(connection.dialect.name)
+    # options for this statement only (a connection's own options would outlive it)
+    result = connection.exec_driver_sql(sql.replace("%", "%%") if connection.dialect.name == "postgresql" else sql,
+                                        execution_options={"stream_results": True, "yield_per": BATCH})
+    for partition in result.partitions():
+        yield from partition
