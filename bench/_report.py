@@ -1,4 +1,5 @@
-"""Write a benchmark's results into its own section of docs/benchmarks.md."""
+"""Write a benchmark's results into its own section of docs/benchmarks.md (or, with ``path``,
+of another document such as docs/reliability.md)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ The machine is shared and noisy: figures are medians of repeated runs, and ratio
 same-run baseline are the numbers to compare across machines.
 """
 
+#: The load test and the database-restart drill write here (bench/load.py, bench/restart_drill.py).
+RELIABILITY_DOC = DOC.parent / "reliability.md"
+RELIABILITY_HEADER = """# Reliability
+
+How the service behaves under a mixed load and when its database goes away. Each section is
+written by the script named in it (`bench/load.py`, `bench/restart_drill.py`), which starts the
+production server (gunicorn with `vetting serve`'s options) against a scratch PostgreSQL
+database, drives it over HTTP, then checks the database against every write the server
+acknowledged. A script exits non-zero when a check fails; the figures below are from runs on a
+shared, noisy machine, so rates and latencies are indicative, the checks are not.
+"""
+
 
 def machine() -> str:
     return (f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -31,13 +44,16 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def write_section(name: str, markdown: str) -> None:
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+def write_section(name: str, markdown: str, path: Path | None = None, header: str | None = None) -> None:
+    """Replace (or append) the section ``name`` of ``path`` (default docs/benchmarks.md); a
+    missing file is created starting with ``header`` (default: the benchmarks header)."""
+    doc = path or DOC
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    text = doc.read_text(encoding="utf-8") if doc.exists() else (header or HEADER)
     block = f"<!-- bench:{name} -->\n{markdown.strip()}\n<!-- /bench:{name} -->"
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    doc.write_text(text, encoding="utf-8")
 
 
 def code_revision() -> str:
@@ -68,7 +84,8 @@ def scratch_postgres() -> Iterator[str]:
 
     base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     name = f"vetting_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # pre-ping: the database server may have been restarted meanwhile (bench/restart_drill.py)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -36,12 +36,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(url: str, *, workers: int = 2, threads: int = 4, startup: float = 120) -> Iterator[int]:
+def serve(url: str, *, workers: int = 2, threads: int = 4, startup: float = 120, env_extra: dict[str, str] | None = None,
+          log_copy: Path | None = None) -> Iterator[int]:
+    """``env_extra``: more VETTING_* settings for the server; ``log_copy``: where to keep the
+    server's log (access and error lines) once it has stopped."""
     work = Path(tempfile.mkdtemp(prefix="vetting-bench-serve-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VETTING_")}
     env.update(VETTING_DATABASE_URL=url, VETTING_DEMO="false", VETTING_LOG_LEVEL="WARNING",
                VETTING_INSTANCE_PATH=str(work / "instance"), VETTING_SECRET_KEY=secrets.token_urlsafe(32),
                VETTING_RATELIMIT_PUBLIC=RATE_LIMIT)
+    env.update(env_extra or {})
     port = free_port()
     log = open(work / "gunicorn.log", "w+b")  # noqa: SIM115
     from vetting.cli import gunicorn_options
@@ -78,4 +82,6 @@ def serve(url: str, *, workers: int = 2, threads: int = 4, startup: float = 120)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+        if log_copy is not None:
+            shutil.copyfile(work / "gunicorn.log", log_copy)
         shutil.rmtree(work, ignore_errors=True)

@@ -85,3 +85,48 @@ def test_events_in_savepoints_and_after_a_rollback_still_link(session):
     sixth = audit.record(session, actor, "thing.change", "thing", 6)
     assert fifth.prev_hash == fourth.hash and sixth.prev_hash == fifth.hash
     assert audit.verify(session).ok
+
+
+def test_an_append_from_a_session_that_has_not_begun_waits_for_the_chain_lock(tmp_path):
+    """A session whose first statement is the audit append (as in publishing a release) takes
+    the chain's lock too: it waits for a writer holding it and links to that writer's event
+    instead of reading a stale tail and failing on the unique prev_hash."""
+    import os
+    import threading
+
+    from tests.conftest import TEST_URL_ENV, scratch_database
+    from vetting import migrate
+    from vetting.db import Database, make_engine
+
+    if not os.environ.get(TEST_URL_ENV):
+        pytest.skip("the chain's advisory lock is PostgreSQL's (SQLite serialises writers itself)")
+    with scratch_database(tmp_path, "auditlock") as url:
+        db = Database(make_engine(url))
+        try:
+            migrate.upgrade(db.engine)
+            outcome: dict = {}
+
+            def append_from_a_fresh_session():
+                with db.session() as s:
+                    try:
+                        event = audit.record(s, SystemActor("second"), "b", "thing", 2)
+                        s.commit()
+                        outcome["prev"] = event.prev_hash
+                    except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                        outcome["error"] = exc
+
+            with db.session() as first:
+                held = audit.record(first, SystemActor("first"), "a", "thing", 1)  # holds the lock until commit
+                second = threading.Thread(target=append_from_a_fresh_session)
+                second.start()
+                second.join(1.0)
+                assert second.is_alive(), outcome  # waiting for the lock, not done with a stale tail
+                first.commit()
+            second.join(30)
+            assert not second.is_alive()
+            assert "error" not in outcome, outcome.get("error")
+            assert outcome["prev"] == held.hash
+            with db.session() as s:
+                assert audit.verify(s).ok
+        finally:
+            db.dispose()

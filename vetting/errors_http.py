@@ -54,6 +54,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202
+        # An exception raised outside the view (an after_request hook, say) reaches Flask's last
+        # resort, which hands it here wrapped in a 500; a database that went away is still a 503.
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, OperationalError):
+            return _db_down(original)
         body = {"code": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description or exc.name}
         data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
         if isinstance(data, dict) and data.get("messages"):

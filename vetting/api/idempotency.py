@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from flask import Flask, Response, g, request
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vetting.errors import Conflict, ValidationError
 from vetting.models import IdempotencyKey
 from vetting.models.types import utcnow
 from vetting.web import begin_for_write, close_request_session, request_session, state
+
+log = logging.getLogger("vetting")
 
 HEADER = "Idempotency-Key"
 #: A placeholder older than this belongs to a request that died; the key may be taken over.
@@ -81,20 +84,27 @@ def _after(response: Response) -> Response:
     # The response is rendered: end the request's own session first, so this bookkeeping is not
     # nested inside a transaction that is still open.
     close_request_session()
-    with state().database.session() as s:
-        begin_for_write(s)
-        row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id, IdempotencyKey.key == key))
-        if row is None:
-            return response
-        if not 200 <= response.status_code < 300:
-            # Nothing was done: free the key, so a corrected retry with it runs.
-            s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
-        else:
-            row.status_code = response.status_code
-            row.response_body = response.get_data(as_text=True)
-            keep = {k: v for k, v in response.headers.items() if k in ("ETag", "Location")}
-            row.response_headers = json.dumps(keep)
-        s.commit()
+    try:
+        with state().database.session() as s:
+            begin_for_write(s)
+            row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account_id, IdempotencyKey.key == key))
+            if row is None:
+                return response
+            if not 200 <= response.status_code < 300:
+                # Nothing was done: free the key, so a corrected retry with it runs.
+                s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+            else:
+                row.status_code = response.status_code
+                row.response_body = response.get_data(as_text=True)
+                keep = {k: v for k, v in response.headers.items() if k in ("ETag", "Location")}
+                row.response_headers = json.dumps(keep)
+            s.commit()
+    except OperationalError as exc:
+        # The database went away after the request itself was answered (a 2xx is committed, an
+        # error changed nothing): that answer stands. The key stays taken as "in progress" (a
+        # retry with it gets 409) until ABANDONED, then a retry runs afresh.
+        log.warning("Idempotency-Key %r of account %s not recorded, the database is unavailable: %s", key, account_id,
+                    type(exc.orig).__name__ if exc.orig is not None else exc)
     return response
 
 

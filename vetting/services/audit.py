@@ -60,12 +60,15 @@ def record_many(session: Session, actor: Actor,
     transaction link to the hash remembered here instead of reading it again. The memory
     belongs to the database connection's innermost transaction, so anything else appending on
     the same connection, or a savepoint rolled back, makes the next event read the tail."""
+    # Begin the session's transaction first: a session that has not run anything yet has none
+    # (``get_transaction()`` is None, as is the marker of a session that never locked), and
+    # appending without the lock would read a tail another writer is about to extend.
+    connection = session.connection()
     root = session.get_transaction()
     if session.info.get("audit_locked") is not root:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         session.info["audit_locked"] = root
-    connection = session.connection()
     innermost = connection.get_nested_transaction() or connection.get_transaction()
     tail = connection.info.get("audit_tail")
     if tail is not None and tail[0] is innermost:
