@@ -595,7 +595,10 @@ def releases_publish(ctx: Context, force: bool) -> None:
     from vetting.services.actors import SystemActor
     from vetting.services.releases import publish
 
-    result = publish(ctx.database, ctx.app.config, SystemActor("cli"), force=force)
+    try:
+        result = publish(ctx.database, ctx.app.config, SystemActor("cli"), force=force)
+    except DomainError as exc:  # e.g. the releases folder's device is full
+        _fail(exc)
     click.echo(result.message)
     if result.lost:
         sys.exit(3)

@@ -63,6 +63,7 @@ class Releases(MethodView):
     @blp.arguments(PublishInput)
     @blp.response(200, PublishedSchema)
     @blp.alt_response(409, schema=ApiErrorSchema, description="another publisher took the release number first")
+    @blp.alt_response(507, schema=ApiErrorSchema, description="the releases folder is out of space; the previous release is unchanged")
     def post(self, args):  # noqa: ANN001, ANN201
         """Publish a release now (skipped when nothing changed, unless forced)."""
         from vetting.errors import Conflict

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vetting import clock
+from vetting.errors import DomainError
 from vetting.publication import files, signing
 from vetting.publication.snapshot import COLUMNS, csv_lines
 
@@ -94,8 +95,8 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
     previous = published[-1] if published else None
     number = (previous or 0) + 1
     build = folder / f".tmp-{number}-{uuid.uuid4().hex}"
-    build.mkdir()
     try:
+        build.mkdir()
         with _snapshot_session(database) as session:
             as_of = clock.now(session)
             snapshot = files.write_listings(build, csv_lines(session))
@@ -157,10 +158,25 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
         return Published(number, target, manifest=index, seconds=time.perf_counter() - started)
     except SimulatedCrash:
         raise  # leave the folder as a killed process would
-    except BaseException:
+    except BaseException as exc:
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in FULL:
+            raise NoSpace(f"no space left on the device holding {folder}: release {number} was not published and its "
+                          f"partial build was removed; the previous release is unchanged. Free space there and publish "
+                          f"again.", release=number) from exc
         raise
+
+
+#: The errors of a device that is full (ENOSPC) or of a quota used up (EDQUOT).
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class NoSpace(DomainError):
+    """The releases folder's device is full: nothing was published, the previous release stands."""
+
+    status = 507
+    code = "insufficient_storage"
 
 
 class SimulatedCrash(RuntimeError):
