@@ -239,6 +239,6 @@ def csv_lines(session: Session) -> Iterator[tuple[str, str, str]]:
     sql = _line_sql(connection.dialect.name)
     # options for this statement only (a connection's own options would outlive it)
     result = connection.exec_driver_sql(sql.replace("%", "%%") if connection.dialect.name == "postgresql" else sql,
-                                        execution_options={"stream_results": True, "yield_per": BATCH})
-    for partition in result.partitions():
+                                        execution_options={"stream_results": True, "max_row_buffer": BATCH})
+    for partition in result.partitions(BATCH):  # a batch at a time, never the whole result
         yield from partition
