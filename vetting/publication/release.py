@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import hashlib
@@ -99,7 +100,8 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
         build.mkdir()
         with _snapshot_session(database) as session:
             as_of = clock.now(session)
-            snapshot = files.write_listings(build, csv_lines(session))
+            with contextlib.closing(csv_lines(session)) as lines:
+                snapshot = files.write_listings(build, lines)
             session.rollback()
         _stop_if(fail_after, "listings")
         if previous is not None and not force:

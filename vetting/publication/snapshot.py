@@ -240,5 +240,8 @@ def csv_lines(session: Session) -> Iterator[tuple[str, str, str]]:
     # options for this statement only (a connection's own options would outlive it)
     result = connection.exec_driver_sql(sql.replace("%", "%%") if connection.dialect.name == "postgresql" else sql,
                                         execution_options={"stream_results": True, "max_row_buffer": BATCH})
-    for partition in result.partitions(BATCH):  # a batch at a time, never the whole result
-        yield from partition
+    try:
+        for partition in result.partitions(BATCH):  # a batch at a time, never the whole result
+            yield from partition
+    finally:
+        result.close()  # a build that stopped half way must not leave the server-side cursor open
