@@ -239,3 +239,37 @@ def smtp_server():
     controller.start()
     yield inbox, f"smtp://127.0.0.1:{controller.port}?from=notices@vetting.example"
     controller.stop()
+
+
+@pytest.fixture()
+def clock(app, session):
+    """A fixed clock (2027-03-01 09:00 UTC) for the app and the test's session; a test
+    advances it. Files that need another starting time define their own."""
+    from datetime import datetime, timezone
+
+    from vetting.clock import FixedClock
+
+    fixed = FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
+    app.extensions["vetting"].clock = fixed
+    session.info["clock"] = fixed
+    yield fixed
+    app.extensions["vetting"].clock = None
+    session.info.pop("clock", None)
+
+
+#: The password of every account made by ``person``.
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture()
+def person(session, make_account):
+    """Make an account (any role) that can sign in with ``PASSWORD``."""
+    from vetting.services.accounts import hash_password
+
+    def _make(role="reviewer", **kw):  # noqa: ANN001, ANN003, ANN202
+        account = make_account(role, **kw)
+        account.password_hash = hash_password(PASSWORD)
+        session.flush()
+        return account
+
+    return _make

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import PASSWORD
 from vetting.models import Account, Assessment, AuditEvent
-from vetting.services.accounts import hash_password
 from vetting.services.lockout import DEFAULTS, SIGN_IN
 
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
-PASSWORD = "correct horse battery staple"
 
 
 def _csrf(client, url: str) -> str:
@@ -22,17 +20,6 @@ def _csrf(client, url: str) -> str:
         r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
-
-
-@pytest.fixture()
-def person(session, make_account):
-    def _make(role="reviewer", **kw):
-        account = make_account(role, **kw)
-        account.password_hash = hash_password(PASSWORD)
-        session.flush()
-        return account
-
-    return _make
 
 
 def _sign_in(client, account, password=PASSWORD, next_url=""):

@@ -8,23 +8,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from vetting.clock import FixedClock
 from vetting.models import Project
 from vetting.services import assessments, listings
 from vetting.services.statistics import active_intervals, statistics
 
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
 EV = [{"kind": "document", "reference": "inspection report"}]
-
-
-@pytest.fixture()
-def clock(app, session):
-    fixed = FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
-    app.extensions["vetting"].clock = fixed
-    session.info["clock"] = fixed
-    yield fixed
-    app.extensions["vetting"].clock = None
-    session.info.pop("clock", None)
 
 
 @pytest.fixture()

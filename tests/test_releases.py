@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from vetting.clock import FixedClock
 from vetting.models import Enterprise, EnterpriseAlias
 from vetting.publication import release, signing
 from vetting.publication.snapshot import COLUMNS
@@ -24,16 +23,6 @@ from vetting.services.releases import publish
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
 EV = [{"kind": "document", "reference": "inspection report"}]
 HOSTILE_GROUNDS = 'Site "A", Lamu;\nworkers\' camp — 强迫劳动, "quoted", line\r\nbreaks'
-
-
-@pytest.fixture()
-def clock(app, session):
-    fixed = FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
-    app.extensions["vetting"].clock = fixed
-    session.info["clock"] = fixed
-    yield fixed
-    app.extensions["vetting"].clock = None
-    session.info.pop("clock", None)
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -14,14 +13,13 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from vetting.clock import FixedClock
+from tests.conftest import PASSWORD
 from vetting.models import Account, ApiToken, AuditEvent, Decision, Project
 from vetting.services import assessments, listings
-from vetting.services.accounts import hash_password, issue_token
+from vetting.services.accounts import issue_token
 from vetting.services.actors import SystemActor
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "vetting" / "pages" / "templates"
-PASSWORD = "correct horse battery staple"
 CRITERIA = "E1 E2 E3 E4 S1 S2 S3 S4 S5 G1 G2 G3 G4 G5 P1 P2 P3 P4 P5".split()
 EV = [{"kind": "document", "reference": "inspection report"}]
 SCRIPT = "<script>alert(1)</script>"
@@ -44,27 +42,6 @@ def app(engine, session_factory, tmp_path):  # noqa: ANN201
     """The suite's application with a sign-in rate limit loose enough for the lock tests to
     reach the lock (both count failed sign-ins; the lock is what these tests are about)."""
     return _app(engine, session_factory, tmp_path, VETTING_RATELIMIT_SENSITIVE="1000 per minute")
-
-
-@pytest.fixture()
-def clock(app, session):
-    fixed = FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc))
-    app.extensions["vetting"].clock = fixed
-    session.info["clock"] = fixed
-    yield fixed
-    app.extensions["vetting"].clock = None
-    session.info.pop("clock", None)
-
-
-@pytest.fixture()
-def person(session, make_account):
-    def _make(role="reviewer", **kw):
-        account = make_account(role, **kw)
-        account.password_hash = hash_password(PASSWORD)
-        session.flush()
-        return account
-
-    return _make
 
 
 class _Forms(HTMLParser):
