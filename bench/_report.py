@@ -71,6 +71,12 @@ def code_revision() -> str:
     return f"commit {head}" + (" with uncommitted changes to vetting/" if dirty else "")
 
 
+def changed_since(revision: str) -> str:
+    """A sentence for the end of a section when the code measured changed during the run."""
+    now = code_revision()
+    return "" if now == revision else f"\nThe code changed during this run ({revision} at the start, {now} at the end).\n"
+
+
 def command() -> str:
     return "python " + " ".join([os.path.relpath(sys.argv[0], DOC.parents[1])] + sys.argv[1:])
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench._report import code_revision, command, machine, scratch_postgres, write_section  # noqa: E402
+from bench._report import changed_since, code_revision, command, machine, scratch_postgres, write_section  # noqa: E402
 from bench._serve import RATE_LIMIT, serve  # noqa: E402
 from bench.names import generate, load  # noqa: E402
 from vetting.db import Database, make_engine  # noqa: E402
@@ -181,9 +181,7 @@ alternated {args.repeats} times (median of the repeats).
 Per repeat, lookups vs constant per second: {per_repeat}. Errors: {errors['lookup']} lookups, {errors['constant']} constant.
 Target: lookups at least {TARGET:.0%} of the constant route's rate; this run {verdict} it.
 """
-    now = code_revision()
-    if now != REVISION:
-        section += f"\nThe code changed during this run ({REVISION} at the start, {now} at the end).\n"
+    section += changed_since(REVISION)
     if args.no_write:
         print(section)
     else:

@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._report import (RELIABILITY_DOC, RELIABILITY_HEADER, code_revision, command, machine,  # noqa: E402
+from bench._report import (RELIABILITY_DOC, RELIABILITY_HEADER, changed_since, code_revision, command, machine,  # noqa: E402
                            scratch_postgres, write_section)
 from bench._serve import serve  # noqa: E402
 from bench._world import Call, Client, Log, check_acknowledged, payload, prepare  # noqa: E402
@@ -310,9 +310,7 @@ The server was left running throughout.
 """
     if problems:
         section += "\nProblems found:\n\n" + "\n".join(f"- {p}" for p in problems[:30]) + "\n"
-    now = code_revision()
-    if now != REVISION:
-        section += f"\nThe code changed during this run ({REVISION} at the start, {now} at the end).\n"
+    section += changed_since(REVISION)
     print(section)
     if args.no_write:
         print("(not written)")
