@@ -67,12 +67,14 @@ def _maybe_different(out: bytes) -> bool:
     """Whether orjson's ``out`` could differ from the reference (see the module docstring)."""
     if b"0.0000" in out:
         return True
-    for mark in (b"e-", b"e+"):
-        i = out.find(mark)
-        while i > 0:
-            if 48 <= out[i - 1] <= 57:
+    # A digit, "e", then a sign. The sign is looked for alone: a one-byte search is several
+    # times faster than a search for "e-" (a frequent letter in text), and signs are rare.
+    for sign in (b"-", b"+"):
+        i = out.find(sign, 2)
+        while i >= 0:
+            if out[i - 1] == 101 and 48 <= out[i - 2] <= 57:  # 101 is "e", 48..57 are digits
                 return True
-            i = out.find(mark, i + 2)
+            i = out.find(sign, i + 1)
     return False
 
 

@@ -11,6 +11,8 @@ re-running the ruleset's own outcome rows, so it is always a real path.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import Any
 
 NEXT = {"BLACK": "NONE", "NONE": "RED"}
@@ -18,7 +20,8 @@ NEXT = {"BLACK": "NONE", "NONE": "RED"}
 
 def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str, Any],
                        medians: dict[str, float | None], quorum: dict[str, Any]) -> dict[str, Any] | None:
-    from vetting.rules.engine import rank
+    from vetting.rules.engine import first_match, rank
+    from vetting.rules.fastpath import Unsupported
 
     target = NEXT.get(outcome)
     if target is None:
@@ -41,41 +44,51 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         plan["evidence_needed"] = {"coverage": round(ctx["coverage"], 4), "required": ctx["min_evidence_coverage"]}
         ctx["coverage"] = ctx["min_evidence_coverage"]
 
-    from vetting.rules.engine import first_match, row_holds
-    from vetting.rules.fastpath import Unsupported
-
-    # Only the scores change below; rows that do not mention them are evaluated once.
-    dynamic = {"total", "min_pillar", "pillars", "scored"}
-    static = {i: row_holds(ruleset, model, i, ctx)
-              for i, names in enumerate(model.row_names) if not dynamic.intersection(names)}
+    # Only the scores change below; rows that do not mention them are evaluated once (all of
+    # them, in order, before the search). The rows a trial has to try are then the dynamic
+    # ones up to the first static row that holds, which ends every trial with a fixed answer.
+    static = {i: model.checks[i](ctx) for i in model.static_rows}
     goal = rank(target)
-    # (rank of the row's outcome, its fixed result or None, the fast closure or None, index)
-    checks = [(rank(row["outcome"]), static.get(i), model.fast[i], i) for i, row in enumerate(model.rows)]
-
-    def holds(pillars: dict[str, float], total: float) -> bool:
-        """Whether pillar scores ``pillars`` and ``total`` reach the target."""
-        ctx["total"] = float(total)
-        ctx["scored"] = True
-        ctx["pillars"] = pillars
-        ctx["min_pillar"] = min(pillars.values())
-        for row_rank, fixed, fast, i in checks:
-            if fixed is None:
-                if fast is None:
-                    fixed = row_holds(ruleset, model, i, ctx)
-                else:
-                    try:
-                        fixed = fast(ctx)
-                    except Unsupported:
-                        fixed = row_holds(ruleset, model, i, ctx)
-            if fixed:
-                return row_rank >= goal
-        return False
+    # (whether the row's outcome reaches the target, its fast closure or else its check, its check)
+    trials: list[tuple[bool, Any, Any]] = []
+    otherwise = False  # what a trial gives when no dynamic row holds
+    for i, row_rank in enumerate(model.row_rank):
+        fixed = static.get(i)
+        if fixed is None:
+            trials.append((row_rank >= goal, model.fast[i] or model.checks[i], model.checks[i]))
+        elif fixed:
+            otherwise = row_rank >= goal
+            break
 
     space = _Space(model, medians)
     if not space.scored:
         reached = rank(model.rows[first_match(ruleset, ctx)]["outcome"]) >= goal
         raised: dict[str, float] = {}
     else:
+        scored = space.scored
+        # ctx["pillars"] is a dict only a row that names ``pillars`` reads: build it per trial
+        # only then (the fast rows read total and min_pillar).
+        with_pillars = any(i not in static for i in model.pillar_rows)
+        ctx["scored"] = True
+
+        def holds(values: list[float], total: float) -> bool:
+            """Whether pillar scores ``values`` (in ``space.scored`` order) and ``total`` reach the target."""
+            ctx["total"] = total
+            ctx["min_pillar"] = min(values)
+            if with_pillars:
+                ctx["pillars"] = dict(zip(scored, values))
+            try:
+                for reaches, fast, _check in trials:
+                    if fast(ctx):
+                        return reaches
+            except Unsupported:
+                # a fast closure left a value to rule-engine: try the rows again through their
+                # checks, which fall back to it (rows are pure, so trying one twice is harmless)
+                for reaches, _fast, check in trials:
+                    if check(ctx):
+                        return reaches
+            return otherwise
+
         raised, reached = space.fewest(holds)
     plan["criterion_changes"] = [{"criterion": c, "from": medians[c], "to": raised[c]} for c, _p, _w in model.criteria if c in raised]
     plan["reachable"] = reached
@@ -92,54 +105,68 @@ class _Space:
     choice of j criteria there (the pillar, hence the total, is at least as high), and outcomes
     never worsen as scores rise (property-tested for the shipped rulesets); so the search only
     needs per-pillar counts of raised criteria.
+
+    Pillar values are plain lists in the order of ``scored`` (the scored pillars in ruleset
+    order), indexed by position; every sum is taken in the same order as it always was, so the
+    floats, hence the answers, do not depend on how they are held.
     """
 
     def __init__(self, model: Any, medians: dict[str, float | None]) -> None:
-        self.pillar_w = dict(model.pillars)
-        sums = {p: 0.0 for p in self.pillar_w}
-        weights = {p: 0.0 for p in self.pillar_w}
-        for code, pillar, w in model.criteria:
-            m = medians.get(code)
-            if m is not None:
-                sums[pillar] += w * m * 25.0
-                weights[pillar] += w
-        self.scored = [p for p in self.pillar_w if weights[p] > 0]
-        self.weights = weights
+        # pillar by pillar (each pillar's criteria in ruleset order, so every sum is added up
+        # in the same order as criterion by criterion): scored sums and weights, and the gains
+        scored = self.scored = []
+        self.pw, self.weights, self.base = [], [], []
+        self.gains: list[list[tuple[float, str, float]]] = []  # (gain, code, weight), largest first
+        self.prefix: list[list[float]] = []  # running sums of the gains, from 0.0
+        for pillar, pillar_weight, criteria in model.pillar_criteria:
+            total = weight = 0.0
+            raisable = []
+            for code, w in criteria:
+                m = medians[code]
+                if m is not None:
+                    total += w * m * 25.0
+                    weight += w
+                    if m < 4:
+                        raisable.append((w, m, code))
+            if weight > 0:
+                scored.append(pillar)
+                self.pw.append(pillar_weight)
+                self.weights.append(weight)
+                self.base.append(total / weight)
+                gains = [(w * (4 - m) * 25.0 / weight, code, w) for w, m, code in raisable]
+                gains.sort(key=_code)  # equal gains by code (stable sorts), then
+                gains.sort(key=_gain, reverse=True)  # the largest gains first
+                self.gains.append(gains)
+                self.prefix.append(list(itertools.accumulate(map(_gain, gains), initial=0.0)))
         self.medians = medians
-        self.position = {code: i for i, (code, _p, _w) in enumerate(model.criteria)}
-        self.base = {p: sums[p] / weights[p] for p in self.scored}
-        self.total_w = sum(self.pillar_w[p] for p in self.scored)
-        self.gains: dict[str, list[tuple[float, str, float]]] = {p: [] for p in self.scored}
-        for code, pillar, w in model.criteria:
-            m = medians.get(code)
-            if m is not None and m < 4:
-                self.gains[pillar].append((w * (4 - m) * 25.0 / weights[pillar], code, w))
-        self.prefix: dict[str, list[float]] = {}
-        for p in self.scored:
-            self.gains[p].sort(key=lambda t: (-t[0], t[1]))
-            acc = [0.0]
-            for g, _code, _w in self.gains[p]:
-                acc.append(acc[-1] + g)
-            self.prefix[p] = acc
+        self.position = model.position
+        self.total_w = sum(model.pillar_weight[p] for p in scored)
+        self.cap = [len(g) for g in self.gains]  # how many criteria each pillar can raise
         self._suffix: dict[int, list[float]] = {}
-        self.size = sum(len(self.prefix[p]) - 1 for p in self.scored)
+        self.size = sum(self.cap)
+        # the pillar part of the total with nothing raised, as bound() adds it up
+        acc = 0.0
+        for b, w in zip(self.base, self.pw):
+            acc += b * w
+        self._unraised_total = acc / self.total_w if scored else 0.0
 
     def suffix_gains(self, i: int) -> list[float]:
         """Running sums of the weighted gains of pillars i.. (largest first)."""
         acc = self._suffix.get(i)
         if acc is None:
-            gains = sorted((g * self.pillar_w[p] / self.total_w for p in self.scored[i:] for g, _c, _w in self.gains[p]), reverse=True)
+            pw, total_w = self.pw, self.total_w
+            gains = sorted((g * pw[q] / total_w for q in range(i, len(pw)) for g, _c, _w in self.gains[q]), reverse=True)
             acc = [0.0]
             for g in gains:
                 acc.append(acc[-1] + g)
             self._suffix[i] = acc
         return acc
 
-    def total(self, pillars: dict[str, float]) -> float:
-        return sum(pillars[p] * self.pillar_w[p] for p in self.scored) / self.total_w
+    def total(self, values: list[float]) -> float:
+        return sum(map(operator.mul, values, self.pw)) / self.total_w
 
-    def with_counts(self, counts: tuple[int, ...]) -> dict[str, float]:
-        return {p: self.base[p] + self.prefix[p][j] for p, j in zip(self.scored, counts)}
+    def with_counts(self, counts: tuple[int, ...] | list[int]) -> list[float]:
+        return [b + prefix[j] for b, prefix, j in zip(self.base, self.prefix, counts)]
 
     def bound(self, fixed: tuple[int, ...], left: int, holds: Any) -> bool:
         """A necessary condition for reaching the target with the first pillars raising
@@ -147,32 +174,38 @@ class _Space:
         gains at most its own top-``left`` gains and the total at most their top-``left``
         weighted gains. Outcomes never worsen as scores rise, so if even that misses, so does
         every completion."""
-        pillars = {}
+        base, prefix, pw = self.base, self.prefix, self.pw
+        if not fixed:  # as below, with the unraised total added up once
+            gains = self.suffix_gains(0)
+            return holds([b + p[min(left, c)] for b, p, c in zip(base, prefix, self.cap)],
+                         self._unraised_total + gains[min(left, len(gains) - 1)])
+        values = []
         total = 0.0
-        for p, j in zip(self.scored, fixed):
-            pillars[p] = v = self.base[p] + self.prefix[p][j]
-            total += v * self.pillar_w[p]
-        for p in self.scored[len(fixed):]:
-            prefix = self.prefix[p]
-            pillars[p] = self.base[p] + prefix[min(left, len(prefix) - 1)]
-            total += self.base[p] * self.pillar_w[p]
+        n = len(fixed)
+        for i, j in enumerate(fixed):
+            v = base[i] + prefix[i][j]
+            values.append(v)
+            total += v * pw[i]
+        for i in range(n, len(base)):
+            values.append(base[i] + prefix[i][min(left, self.cap[i])])
+            total += base[i] * pw[i]
         total = total / self.total_w
-        if len(fixed) < len(self.scored):
-            gains = self.suffix_gains(len(fixed))
+        if n < len(base):
+            gains = self.suffix_gains(n)
             total += gains[min(left, len(gains) - 1)]
-        return holds(pillars, total)
+        return holds(values, total)
 
     def search(self, k: int, holds: Any, fixed: tuple[int, ...] = ()) -> tuple[int, ...] | None:
         """The first per-pillar counts summing to ``k`` that reach the target (the first pillars
         taking the most first), pruning every branch whose bound misses."""
         index = len(fixed)
-        limit = len(self.prefix[self.scored[index]]) - 1
+        limit = self.cap[index]
         if index == len(self.scored) - 1:
             if k > limit:
                 return None
             counts = (*fixed, k)
-            pillars = self.with_counts(counts)
-            return counts if holds(pillars, self.total(pillars)) else None
+            values = self.with_counts(counts)
+            return counts if holds(values, self.total(values)) else None
         for j in range(min(k, limit), -1, -1):
             if self.bound((*fixed, j), k - j, holds):
                 found = self.search(k - j, holds, (*fixed, j))
@@ -183,9 +216,9 @@ class _Space:
     def fewest(self, holds: Any) -> tuple[dict[str, float], bool]:
         """The fewest criteria to raise, each to the smallest level that still reaches the
         target, and whether the target is reachable at all."""
-        if holds(dict(self.base), self.total(self.base)):
+        if holds(list(self.base), self.total(self.base)):
             return {}, True
-        everything = self.with_counts(tuple(len(self.prefix[p]) - 1 for p in self.scored))
+        everything = self.with_counts(self.cap)
         if not holds(everything, self.total(everything)):
             return {}, False
         # the bound with nothing fixed only grows with k: bisect for the first size it admits
@@ -196,65 +229,90 @@ class _Space:
                 hi = mid
             else:
                 lo = mid + 1
+        guess = _Balanced(self)
         for k in range(lo, self.size + 1):
             # every smaller size has been ruled out, so any counts of size k that reach the
             # target are an answer: try the balanced guess first, then search exhaustively
-            counts = self.balanced(k)
-            pillars = self.with_counts(counts)
-            if not holds(pillars, self.total(pillars)):
+            counts: tuple[int, ...] | None = guess.counts(k)
+            values = self.with_counts(counts)
+            if not holds(values, self.total(values)):
                 counts = self.search(k, holds)
             if counts is not None:
                 return self._lowest_levels(counts, holds), True
         raise AssertionError("raising every criterion reaches the target")
 
-    def balanced(self, k: int) -> tuple[int, ...]:
-        """Per-pillar counts of size k chosen one raise at a time, each going to the pillar
-        where it most lifts the weakest pillar plus the total (a guess that often reaches the
-        target under threshold rules)."""
-        counts = dict.fromkeys(self.scored, 0)
-        values = dict(self.base)
-        for _ in range(k):
-            best, best_key = None, None
-            for p in self.scored:
-                j = counts[p]
-                if j + 1 >= len(self.prefix[p]):
-                    continue
-                gain = self.prefix[p][j + 1] - self.prefix[p][j]
-                new_low = min([values[p] + gain, *(v for q, v in values.items() if q != p)])
-                key = new_low + gain * self.pillar_w[p] / self.total_w
-                if best_key is None or key > best_key:
-                    best, best_key = p, key
-            counts[best] += 1
-            values[best] = self.base[best] + self.prefix[best][counts[best]]
-        return tuple(counts[p] for p in self.scored)
-
     def _lowest_levels(self, counts: tuple[int, ...], holds: Any) -> dict[str, float]:
         """Lower each raised criterion (in the ruleset's order) to the smallest level that
         still reaches the target, the others staying where they are."""
         levels: dict[str, float] = {}
-        where: dict[str, tuple[str, float]] = {}
-        for p, j in zip(self.scored, counts):
-            for _g, code, w in self.gains[p][:j]:
+        where: dict[str, tuple[int, float]] = {}
+        for i, j in enumerate(counts):
+            for _g, code, w in self.gains[i][:j]:
                 levels[code] = 4.0
-                where[code] = (p, w)
-        pillars = self.with_counts(counts)
+                where[code] = (i, w)
+        values = self.with_counts(counts)
         for code in sorted(levels, key=self.position.__getitem__):
-            p, w = where[code]
+            i, w = where[code]
             start = self.medians[code] or 0.0
             # outcomes never worsen as scores rise: bisect the levels between start and 4
             lo, hi = int(start) + 1, 4  # 4 is known to reach the target
-            best = pillars
+            best = values
             while lo < hi:
                 mid = (lo + hi) // 2
-                trial = dict(pillars)
-                trial[p] = pillars[p] - w * (4.0 - mid) * 25.0 / self.weights[p]
+                trial = values.copy()
+                trial[i] = values[i] - w * (4.0 - mid) * 25.0 / self.weights[i]
                 if holds(trial, self.total(trial)):
                     hi, best = mid, trial
                 else:
                     lo = mid + 1
-            pillars = best
+            values = best
             levels[code] = float(hi)
         return levels
+
+
+_gain = operator.itemgetter(0)
+_code = operator.itemgetter(1)
+
+
+class _Balanced:
+    """Per-pillar counts of size k chosen one raise at a time, each going to the pillar where
+    it most lifts the weakest pillar plus the total (a guess that often reaches the target
+    under threshold rules). Each raise depends only on the counts so far, so the counts of
+    size k + 1 extend those of size k: they are grown as k rises instead of redone."""
+
+    def __init__(self, space: _Space) -> None:
+        self.space = space
+        self.taken = [0] * len(space.scored)
+        self.values = list(space.base)
+        self.size = 0
+
+    def counts(self, k: int) -> tuple[int, ...]:
+        while self.size < k:
+            self._raise_one()
+        return tuple(self.taken)
+
+    def _raise_one(self) -> None:
+        space, taken, values = self.space, self.taken, self.values
+        # the weakest other pillar of i is the lowest pillar, or the second lowest for the
+        # lowest itself (a stable sort puts the first of equals first, as min() would)
+        order = sorted(range(len(values)), key=values.__getitem__)
+        low = order[0]
+        second = values[order[1]] if len(order) > 1 else None
+        best, best_key = -1, 0.0
+        for i, prefix in enumerate(space.prefix):
+            j = taken[i]
+            if j >= space.cap[i]:
+                continue
+            gain = prefix[j + 1] - prefix[j]
+            raised = values[i] + gain
+            other = second if i == low else values[low]
+            new_low = raised if other is None or other > raised else other
+            key = new_low + gain * space.pw[i] / space.total_w
+            if best < 0 or key > best_key:
+                best, best_key = i, key
+        taken[best] += 1
+        values[best] = space.base[best] + space.prefix[best][taken[best]]
+        self.size += 1
 
 
 def _words(plan: dict[str, Any]) -> str:

@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from vetting.rules.canonical import canonical_json, sha256_hex
+from vetting.rules.counterfactual import what_it_would_take  # it imports from here only when called
 from vetting.rules.facts import EnterpriseFacts, facts_to_document
 
 ENGINE_VERSION = "1.1"  # 1.1: what-it-would-take picks among equally small sets differently
 
+_EXCLUDED_STATUSES = frozenset({"draft", "withdrawn", "superseded"})  # excluded with the status as the reason
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ORDER = {"BLACK": 0, "NONE": 1, "RED": 2}
 
@@ -55,6 +58,9 @@ def rank(outcome: str) -> int:
     return _ORDER[outcome]
 
 
+_by_id = attrgetter("id")  # assessments and projects
+
+
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
@@ -66,6 +72,7 @@ class _Model:
         doc = ruleset.document
         self.ruleset = ruleset
         self.criteria = [(c["code"], c["pillar"], float(c["weight"])) for c in doc["criteria"]]
+        self.codes = [code for code, _p, _w in self.criteria]
         self.pillars = [(p["code"], float(p["weight"])) for p in doc["pillars"]]
         self.pillar_codes = [p for p, _ in self.pillars]
         self.disputed_spread = int(doc["aggregation"]["disputed_spread"])
@@ -74,6 +81,8 @@ class _Model:
         self.knockouts = {k["code"]: k for k in doc["knockouts"]}
         self.blockers = {b["code"] for b in doc["red_blockers"]}
         self.rows = doc["outcomes"]
+        # the part of each row's trace entry that is the same in every decision
+        self.trace_heads = [{"row": i + 1, "when": r["when"], "outcome": r["outcome"], "reason": r["reason"]} for i, r in enumerate(self.rows)]
         self.named = {k: float(v) for k, v in (doc.get("thresholds") or {}).items()}
         self.named["min_evidence_coverage"] = float(doc["coverage"]["min_evidence_coverage"])
         self.row_names = [sorted({n for n in _IDENT.findall(r["when"])} - {"and", "or", "not", "true", "false", "null", "in"}) for r in self.rows]
@@ -81,6 +90,50 @@ class _Model:
         from vetting.rules.fastpath import compile_condition
 
         self.fast = [compile_condition(rule, self.named) for rule in ruleset.conditions]
+        self.checks = [_row_check(ruleset, self, i) for i in range(len(self.rows))]
+        # for the counterfactual search
+        self.pillar_weight = dict(self.pillars)
+        self.pillar_criteria = [(p, w, [(code, cw) for code, cp, cw in self.criteria if cp == p]) for p, w in self.pillars]
+        self.position = {code: i for i, (code, _p, _w) in enumerate(self.criteria)}
+        self.row_rank = [rank(row["outcome"]) for row in self.rows]
+        # rows whose result does not depend on the scores (see counterfactual)
+        self.static_rows = [i for i, names in enumerate(self.row_names) if not _SCORE_NAMES.intersection(names)]
+        self.pillar_rows = [i for i, names in enumerate(self.row_names) if "pillars" in names]
+
+
+_SCORE_NAMES = frozenset({"total", "min_pillar", "pillars", "scored"})
+
+
+def _row_check(ruleset: Any, model: _Model, i: int) -> Any:
+    """A function telling whether outcome row ``i`` holds on a context: the fast evaluator
+    when the condition's shape allows, else rule-engine, memoised on the values of the names
+    the row mentions."""
+    from vetting.rules.fastpath import Unsupported
+
+    condition = ruleset.conditions[i]
+    names = model.row_names[i]
+    memo = model.memo
+
+    def by_rule_engine(context: dict[str, Any]) -> bool:
+        key = (i, tuple(_key(context.get(n)) for n in names))
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) > 200_000:
+                memo.clear()
+            hit = memo[key] = bool(condition.matches(context))
+        return hit
+
+    fast = model.fast[i]
+    if fast is None:
+        return by_rule_engine
+
+    def check(context: dict[str, Any]) -> bool:
+        try:
+            return fast(context)
+        except Unsupported:
+            return by_rule_engine(context)
+
+    return check
 
 
 _models: dict[str, _Model] = {}
@@ -125,21 +178,7 @@ def _key(value: Any) -> Any:
 def row_holds(ruleset: Any, model: _Model, i: int, context: dict[str, Any]) -> bool:
     """Whether outcome row ``i`` holds: through the fast evaluator when the condition's shape
     allows, else through rule-engine, memoised on the values of the names the row mentions."""
-    fast = model.fast[i]
-    if fast is not None:
-        from vetting.rules.fastpath import Unsupported
-
-        try:
-            return fast(context)
-        except Unsupported:
-            pass
-    key = (i, tuple(_key(context.get(n)) for n in model.row_names[i]))
-    hit = model.memo.get(key)
-    if hit is None:
-        if len(model.memo) > 200_000:
-            model.memo.clear()
-        hit = model.memo[key] = bool(ruleset.conditions[i].matches(context))
-    return hit
+    return model.checks[i](context)
 
 
 def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
@@ -147,14 +186,13 @@ def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, A
     model = _model(ruleset)
     trace: list[dict[str, Any]] = []
     chosen = -1
-    for i, row in enumerate(model.rows):
+    for i, head in enumerate(model.trace_heads):
         if chosen >= 0:
-            trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"], "result": "not evaluated"})
+            trace.append({**head, "result": "not evaluated"})
             continue
-        held = row_holds(ruleset, model, i, context)
+        held = model.checks[i](context)
         seen = {n: _plain(context[n]) for n in model.row_names[i] if n in context}
-        trace.append({"row": i + 1, "when": row["when"], "outcome": row["outcome"], "reason": row["reason"],
-                      "result": "holds" if held else "does not hold", "values": seen})
+        trace.append({**head, "result": "holds" if held else "does not hold", "values": seen})
         if held:
             chosen = i
     return chosen, trace
@@ -204,31 +242,38 @@ def build_context(model: _Model, pillars: dict[str, float | None], total: float 
 
 def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     """Evaluate ``facts`` under the compiled ``ruleset``; same inputs give byte-identical output."""
-    from vetting.rules.counterfactual import what_it_would_take
-
     model = _model(ruleset)
     inputs = canonical_json(facts_to_document(facts), exact=True)
     input_hash = sha256_hex(inputs)
 
     counted = []
     excluded = []
-    for a in sorted(facts.assessments, key=lambda a: a.id):
-        if a.status == "draft":
-            excluded.append({"assessment": a.id, "association": a.association, "reason": "draft"})
-        elif a.status == "withdrawn":
-            excluded.append({"assessment": a.id, "association": a.association, "reason": "withdrawn"})
-        elif a.status == "superseded":
-            excluded.append({"assessment": a.id, "association": a.association, "reason": "superseded"})
+    for a in sorted(facts.assessments, key=_by_id):
+        if a.status in _EXCLUDED_STATUSES:
+            excluded.append({"assessment": a.id, "association": a.association, "reason": a.status})
         elif a.conflict_declared:
             excluded.append({"assessment": a.id, "association": a.association, "reason": "conflict_of_interest"})
         else:
             counted.append(a)
 
-    per_criterion: dict[str, list[tuple[int, int | None, bool]]] = {c: [] for c, _, _ in model.criteria}
+    # One pass over the counted scores: per criterion its score entries for the document, its
+    # scored (non-n/a) values, and whether a scored answer cites evidence.
+    entries: dict[str, list[dict[str, Any]]] = {c: [] for c in model.codes}
+    scored_values: dict[str, list[Any]] = {c: [] for c in model.codes}
+    backed_codes: set[str] = set()
     for a in counted:
+        aid = a.id
         for s in a.scores:
-            if s.criterion in per_criterion:
-                per_criterion[s.criterion].append((a.id, s.score, bool(s.evidence)))
+            code = s.criterion
+            listed = entries.get(code)
+            if listed is None:
+                continue
+            score = s.score
+            listed.append({"assessment": aid, "score": score})
+            if score is not None:
+                scored_values[code].append(score)
+                if s.evidence:
+                    backed_codes.add(code)
 
     criteria_doc = []
     medians: dict[str, float | None] = {}
@@ -237,15 +282,15 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     scored_weight = 0.0
     spread_limit = model.disputed_spread
     for code, pillar, weight in model.criteria:
-        answers = per_criterion[code]
-        values = sorted([s for _, s, _ in answers if s is not None])
+        values = scored_values[code]
         if values:
+            values.sort()
             n = len(values)
             half = n // 2
             median: float | None = float(values[half]) if n % 2 else (values[half - 1] + values[half]) / 2.0
             spread = values[-1] - values[0]
             is_disputed = spread >= spread_limit
-            backed = any(s is not None and ev for _, s, ev in answers)
+            backed = code in backed_codes
             scored_weight += weight
             if backed:
                 backed_weight += weight
@@ -256,7 +301,7 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         medians[code] = median
         criteria_doc.append({
             "criterion": code, "pillar": pillar, "weight": weight,
-            "scores": [{"assessment": aid, "score": s} for aid, s, _ in answers],
+            "scores": entries[code],
             "median": median, "spread": spread, "disputed": is_disputed,
             "not_applicable": median is None, "evidence_backed": backed,
         })
@@ -277,6 +322,8 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     allegations: list[dict[str, Any]] = []
     disputed_kos: list[dict[str, Any]] = []
     for a in counted:
+        if not a.knockouts:
+            continue
         for k in sorted(a.knockouts, key=lambda k: k.code):
             spec = model.knockouts.get(k.code)
             if spec is None:
@@ -294,7 +341,7 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         blockers.append("OPEN_ALLEGATION")
     if disputed_kos and "DISPUTED_KNOCKOUT" in model.blockers:
         blockers.append("DISPUTED_KNOCKOUT")
-    red_projects = [p.id for p in sorted(facts.projects, key=lambda p: p.id) if p.brigc_class == "red"]
+    red_projects = [p.id for p in sorted(facts.projects, key=_by_id) if p.brigc_class == "red"]
     if red_projects and "BRIGC_RED_PROJECT" in model.blockers:
         blockers.append("BRIGC_RED_PROJECT")
     knockout_codes = sorted(fired)
@@ -310,6 +357,7 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         reasons += blockers
     grounds = _grounds(model, row, context, quorum, knockout_codes, blockers, pillars)
 
+    rounded = {p: _r(v) for p, v in pillars.items()}
     document: dict[str, Any] = {
         "engine_version": ENGINE_VERSION,
         "ruleset": {"version": ruleset.version, "hash": ruleset.hash},
@@ -318,7 +366,7 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         "outcome": outcome,
         "reason_codes": reasons,
         "grounds": grounds,
-        "scores": {"total": _r(total), "pillars": {p: _r(v) for p, v in pillars.items()}},
+        "scores": {"total": _r(total), "pillars": rounded},
         "coverage": _r(coverage),
         "quorum": quorum,
         "criteria": criteria_doc,
@@ -332,7 +380,7 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     }
     document["what_it_would_take"] = what_it_would_take(ruleset, model, outcome, context, medians, quorum)
     return Decision(outcome=outcome, reason_codes=tuple(reasons), total=_r(total),
-                    pillars={p: _r(v) for p, v in pillars.items()}, input_hash=input_hash, document=document,
+                    pillars=dict(rounded), input_hash=input_hash, document=document,
                     inputs=inputs)
 
 

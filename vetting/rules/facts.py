@@ -9,6 +9,7 @@ same facts always give the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 
@@ -67,18 +68,33 @@ def _evidence_doc(items: tuple[Evidence, ...]) -> list[dict[str, str]]:
     return [{"kind": e.kind, "reference": e.reference} for e in items] if items else []
 
 
-def _by_criterion(s: CriterionScore) -> str:
-    return s.criterion
+_by_criterion = attrgetter("criterion")
 
 
-def _by_id(x: AssessmentFacts | ProjectFacts) -> int:
-    return x.id
+_by_id = attrgetter("id")  # assessments and projects
+
+
+def _scores_doc(scores: Any) -> list[dict[str, Any]]:
+    out = []
+    for s in scores:
+        # a plain loop with the usual one-item evidence written out: this runs for every score
+        # of every decision, and a comprehension per score costs more than the dicts
+        ev = s.evidence
+        if not ev:
+            evidence = []
+        elif len(ev) == 1:
+            evidence = [{"kind": ev[0].kind, "reference": ev[0].reference}]
+        else:
+            evidence = [{"kind": e.kind, "reference": e.reference} for e in ev]
+        out.append({"criterion": s.criterion, "score": s.score, "justification": s.justification, "evidence": evidence})
+    return out
 
 
 def _assessment_doc(a: AssessmentFacts) -> dict[str, Any]:
     scores = a.scores
-    if any(scores[i].criterion > scores[i + 1].criterion for i in range(len(scores) - 1)):
-        scores = tuple(sorted(scores, key=_by_criterion))
+    codes = [s.criterion for s in scores]
+    if codes != sorted(codes):  # usually already in order; the sort is stable either way
+        scores = sorted(scores, key=_by_criterion)
     return {
         "id": a.id,
         "association": a.association,
@@ -86,15 +102,11 @@ def _assessment_doc(a: AssessmentFacts) -> dict[str, Any]:
         "conflict_declared": a.conflict_declared,
         "project_id": a.project_id,
         "submitted_at": a.submitted_at,
-        "scores": [
-            {"criterion": s.criterion, "score": s.score, "justification": s.justification,
-             "evidence": [{"kind": e.kind, "reference": e.reference} for e in s.evidence] if s.evidence else []}
-            for s in scores
-        ],
+        "scores": _scores_doc(scores),
         "knockouts": [
             {"code": k.code, "status": k.status, "description": k.description, "evidence": _evidence_doc(k.evidence)}
             for k in sorted(a.knockouts, key=lambda k: (k.code, k.status))
-        ],
+        ] if a.knockouts else [],
     }
 
 

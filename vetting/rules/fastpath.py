@@ -68,34 +68,57 @@ def _constant(node: Any, constants: dict[str, Any]) -> tuple[bool, Any]:
     return False, None
 
 
-def _build(node: Any, constants: dict[str, Any]) -> Fn:
+def _build(node: Any, constants: dict[str, Any]) -> tuple[Fn, bool]:
+    """The closure for ``node`` and whether it always returns a bool (so that callers need
+    not wrap it in ``bool()``)."""
     kind = type(node)
     is_constant, constant = _constant(node, constants)
     if is_constant:
-        return lambda ctx: constant
+        return (lambda ctx: constant), type(constant) is bool
     if kind is ast.SymbolExpression and not getattr(node, "scope", None):
         name = node.name
-        return lambda ctx: _value(ctx, name)
+        return (lambda ctx: _value(ctx, name)), False
     if kind in (ast.ArithmeticComparisonExpression, ast.ComparisonExpression) and node.type in _COMPARE:
         op = _COMPARE[node.type]
         right_constant, right_value = _constant(node.right, constants)
         if right_constant and type(node.left) is ast.SymbolExpression and not getattr(node.left, "scope", None):
-            name = node.left.name
-            return lambda ctx: op(_value(ctx, name), right_value)
-        left, right = _build(node.left, constants), _build(node.right, constants)
-        return lambda ctx: op(left(ctx), right(ctx))
+            return _compare_to_constant(op, node.left.name, right_value), True
+        left, _ = _build(node.left, constants)
+        right, _ = _build(node.right, constants)
+        return (lambda ctx: op(left(ctx), right(ctx))), False
     if kind is ast.LogicExpression and node.type in ("and", "or"):
-        left, right = _build(node.left, constants), _build(node.right, constants)
+        (left, left_bool), (right, right_bool) = _build(node.left, constants), _build(node.right, constants)
+        if not left_bool:
+            left = _as_bool(left)
+        if not right_bool:
+            right = _as_bool(right)
         if node.type == "and":
-            return lambda ctx: bool(left(ctx)) and bool(right(ctx))
-        return lambda ctx: bool(left(ctx)) or bool(right(ctx))
+            return (lambda ctx: left(ctx) and right(ctx)), True
+        return (lambda ctx: left(ctx) or right(ctx)), True
     if kind is ast.UnaryExpression and node.type == "not":
-        inner = _build(node.right, constants)
-        return lambda ctx: not inner(ctx)
+        inner, _ = _build(node.right, constants)
+        return (lambda ctx: not inner(ctx)), True
     if kind is ast.ContainsExpression:
-        member, container = _build(node.member, constants), _build(node.container, constants)
-        return lambda ctx: member(ctx) in container(ctx)
+        (member, _), (container, _) = _build(node.member, constants), _build(node.container, constants)
+        return (lambda ctx: member(ctx) in container(ctx)), True
     raise Unsupported(kind.__name__)
+
+
+def _as_bool(fn: Fn) -> Fn:
+    return lambda ctx: bool(fn(ctx))
+
+
+def _compare_to_constant(op: Callable[[Any, Any], Any], name: str, constant: Any) -> Fn:
+    """``name <op> constant``. A float in the context (what the engine puts there) is compared
+    at once; anything else goes through :func:`_value` (missing names, integers, the rest)."""
+
+    def compare(ctx: dict[str, Any]) -> Any:
+        value = ctx.get(name)
+        if type(value) is not float:
+            value = _value(ctx, name)
+        return op(value, constant)
+
+    return compare
 
 
 def compile_condition(rule: Any, constants: dict[str, Any] | None = None) -> Fn | None:
@@ -104,7 +127,7 @@ def compile_condition(rule: Any, constants: dict[str, Any] | None = None) -> Fn 
     evaluator does not compare (the caller then asks rule-engine). ``constants`` are names whose
     values the ruleset fixes (its thresholds); they are folded in when the closure is built."""
     try:
-        fn = _build(rule.statement.expression, constants or {})
+        fn, gives_bool = _build(rule.statement.expression, constants or {})
     except (Unsupported, AttributeError):
         return None
-    return lambda ctx: bool(fn(ctx))
+    return fn if gives_bool else _as_bool(fn)
