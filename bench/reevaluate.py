@@ -6,13 +6,16 @@ assessments of 19 criteria each (with evidence), then times `evaluate_many` over
 commits. The same-run baseline is reading the same score and evidence rows with one plain
 SELECT each: the floor for any re-evaluation that reads from the database.
 
-Usage: python bench/reevaluate.py [--n 100000] [--keep]
+Usage: python bench/reevaluate.py [--n 100000] [--keep] [--reuse DATABASE] [--profile FILE]
+
+``--keep`` leaves the scratch database in place; ``--reuse`` times a kept one again (its
+decisions, listings, notices and audit events are emptied first, so every run stores the same).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import cProfile
 import os
 import random
 import sys
@@ -91,19 +94,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", metavar="DATABASE", help="time a database kept by an earlier --keep run again")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the timed re-evaluation to FILE")
     args = parser.parse_args()
     base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"vetting_bench_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"vetting_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+    if not args.reuse:
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
     db = Database(make_engine(url, pool_size=2))
     try:
-        initialize(db, bundled_path("seeds"), demo=False)
-        t = time.perf_counter()
-        load(db, args.n)
-        print(f"loaded {args.n:,} enterprises in {time.perf_counter() - t:.1f}s", flush=True)
+        if args.reuse:
+            with db.engine.begin() as conn:
+                conn.execute(text("TRUNCATE decisions, listings, listing_events, notices, audit_events CASCADE"))
+                conn.execute(text("CHECKPOINT"))
+                args.n = conn.scalar(text("SELECT count(*) FROM enterprises"))
+            print(f"reusing {name} ({args.n:,} enterprises)", flush=True)
+        else:
+            initialize(db, bundled_path("seeds"), demo=False)
+            t = time.perf_counter()
+            load(db, args.n)
+            print(f"loaded {args.n:,} enterprises in {time.perf_counter() - t:.1f}s", flush=True)
 
         with db.engine.connect() as conn:
             t = time.perf_counter()
@@ -118,14 +131,23 @@ def main() -> None:
 
         with db.session() as session:
             ids = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).all()
+            profiler = cProfile.Profile() if args.profile else None
             t = time.perf_counter()
+            if profiler:
+                profiler.enable()
             result = evaluate_many(session, None, ids, trigger="bench")
             t_commit = time.perf_counter()
             session.commit()
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             wall = time.perf_counter() - t
             commit = time.perf_counter() - t_commit
-        print(f"re-evaluated {result.evaluated:,} in {wall:.1f}s", flush=True)
         store = result.seconds_storing + commit
+        print(f"re-evaluated {result.evaluated:,} in {wall:.1f}s: loading {result.seconds_loading:.1f}s, "
+              f"engine {result.seconds_engine:.1f}s, storing {store:.1f}s (of which proposing "
+              f"{result.seconds_proposing:.1f}s, commit {commit:.1f}s); "
+              f"baseline {read_floor:.1f}s", flush=True)
         share = {k: v / wall * 100 for k, v in (("loading", result.seconds_loading), ("engine", result.seconds_engine), ("storing", store))}
         projected = wall * 100_000 / max(1, result.evaluated)
         verdict = ("meets" if projected <= 60 else "does NOT meet") + f" it (projected to 100,000: {projected:.0f} s)"
@@ -140,14 +162,15 @@ def main() -> None:
 | Whole re-evaluation (load, evaluate, store {result.evaluated:,} decisions, commit) | {wall:.1f} | 100% |
 | Loading facts (set-based queries per batch of 2,000) | {result.seconds_loading:.1f} | {share['loading']:.0f}% |
 | Engine (`evaluate`, full traces) | {result.seconds_engine:.1f} | {share['engine']:.0f}% |
-| Storing decisions (bulk insert + commit) | {store:.1f} | {share['storing']:.0f}% |
+| Storing decisions (COPY, handing list changes to the listings service, commit) | {store:.1f} | {share['storing']:.0f}% |
+| … of which the listings service (`on_decision` for each decision that calls for a list change) | {result.seconds_proposing:.1f} | {result.seconds_proposing / wall * 100:.0f}% |
 | Baseline: one plain SELECT of the same score and evidence rows | {read_floor:.1f} | {read_floor / wall * 100:.0f}% |
 
 Target: at most 60 seconds for 100,000 enterprises; this run ({args.n:,}) {verdict}.
 """)
     finally:
         db.dispose()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
