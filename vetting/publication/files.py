@@ -61,15 +61,50 @@ def format_line(row: dict[str, str]) -> str:
 
 def write_listings(folder: Path, lines: Iterable[tuple[str, str, str]]) -> Snapshot:
     """listings.csv with every line, red.csv and black.csv with each list's, in one pass.
-    ``lines`` gives (list, ruleset version, CSV line without its end) in listing-id order."""
+    ``lines`` gives (list, ruleset version, CSV line without its end) in listing-id order, or is
+    a ``snapshot.Lines``, whose blocks of finished bytes are written as they come."""
     out = Snapshot()
+    if hasattr(lines, "blocks"):
+        _write_blocks(folder, lines, out)
+    else:
+        _write_lines(folder, lines, out)
+    total = out.counts["red"] + out.counts["black"]
+    for name, rows_in in (("listings.csv", total), ("red.csv", out.counts["red"]), ("black.csv", out.counts["black"])):
+        out.files[name] = describe(folder / name, rows_in)
+    return out
+
+
+def header_line() -> str:
+    line = _Line()
+    csv_writer(line).writerow(COLUMNS)
+    return line.line
+
+
+def _write_blocks(folder: Path, lines: Any, out: Snapshot) -> None:
+    """The database's lines as they come: blocks of finished UTF-8 lines, written unchanged."""
+    header = header_line().encode("utf-8")
+    with (folder / "listings.csv").open("wb") as everything, (folder / "red.csv").open("wb") as red, \
+            (folder / "black.csv").open("wb") as black:
+        for fh in (everything, red, black):
+            fh.write(header)
+        counts = out.counts
+        for all_lines, red_lines, black_lines, red_count, black_count in lines.blocks():
+            everything.write(all_lines)
+            red.write(red_lines)
+            black.write(black_lines)
+            counts["red"] += red_count
+            counts["black"] += black_count
+    out.rulesets.update(lines.versions)
+
+
+def _write_lines(folder: Path, lines: Iterable[tuple[str, str, str]], out: Snapshot) -> None:
+    """Any other source of (list, ruleset version, line without its end)."""
     handles = {name: (folder / name).open("w", encoding="utf-8", newline="", buffering=1 << 20)
                for name in ("listings.csv", "red.csv", "black.csv")}
     try:
-        line = _Line()
-        csv_writer(line).writerow(COLUMNS)
+        header = header_line()
         for fh in handles.values():
-            fh.write(line.line)
+            fh.write(header)
         everything = handles["listings.csv"].write
         by_list = {"red": handles["red.csv"].write, "black": handles["black.csv"].write}
         counts, versions = out.counts, out.rulesets
@@ -83,10 +118,6 @@ def write_listings(folder: Path, lines: Iterable[tuple[str, str, str]]) -> Snaps
     finally:
         for fh in handles.values():
             fh.close()
-    total = out.counts["red"] + out.counts["black"]
-    for name, rows_in in (("listings.csv", total), ("red.csv", out.counts["red"]), ("black.csv", out.counts["black"])):
-        out.files[name] = describe(folder / name, rows_in)
-    return out
 
 
 def describe(path: Path, rows: int) -> Written:

@@ -3,7 +3,8 @@
 order; memory does not grow with the number of listings.
 
 ``csv_lines`` is what releases use: the database formats each row as a finished CSV line (every
-field quoted, quotes doubled) in one streamed query, so the Python side only writes lines.
+field quoted, quotes doubled) in one streamed statement (on PostgreSQL a ``COPY … TO STDOUT``
+that quotes in C), and the Python side only writes the bytes it gets, a block at a time.
 ``rows`` builds the same rows field by field in Python; it is the reference the tests hold the
 SQL to, and it documents each value's form:
 
@@ -17,8 +18,9 @@ SQL to, and it documents each value's form:
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -135,25 +137,21 @@ class _Dialect:
         return f"CAST({expr} AS TEXT)"
 
     def clean(self, expr: str) -> str:
-        """``one_line`` in SQL."""
-        value = f"replace(COALESCE({expr}, ''), char(13) || char(10), ' ')" if not self.pg else \
-            f"replace(COALESCE({expr}, ''), chr(13) || chr(10), ' ')"
+        """``one_line`` in SQL. Most values hold no line break: a cheap test picks those out and
+        only trims them; the others go through the full replacement."""
+        value = f"COALESCE({expr}, '')"
         if self.pg:
             codes = " || ".join(f"chr({ord(c)})" for c in LINE_BREAKS)
-            value = f"translate({value}, {codes}, '{' ' * len(LINE_BREAKS)}')"
-        else:
-            for c in LINE_BREAKS:
-                value = f"replace({value}, char({ord(c)}), ' ')"
-            # most values hold no line break: one GLOB scan instead of the chain of replaces
-            breaks = ", ".join(str(ord(c)) for c in LINE_BREAKS)
-            value = f"CASE WHEN {expr} GLOB '*[' || char({breaks}) || ']*' THEN {value} ELSE COALESCE({expr}, '') END"
-        return f"btrim({value}, ' ')" if self.pg else f"trim({value}, ' ')"
-
-    def joined(self, values_sql: str) -> str:
-        """Distinct values of a subquery's column ``v``, sorted by code point, ';'-joined."""
-        if self.pg:
-            return f"(SELECT string_agg(v, ';' ORDER BY v COLLATE \"C\") FROM (SELECT DISTINCT v FROM ({values_sql}) AS s(v) WHERE v <> '') AS d)"
-        return f"(SELECT group_concat(v, ';') FROM (SELECT DISTINCT v FROM ({values_sql}) WHERE v <> '' ORDER BY v))"
+            full = f"btrim(translate(replace({value}, chr(13) || chr(10), ' '), {codes}, '{' ' * len(LINE_BREAKS)}'), ' ')"
+            # one regular expression scan (\uXXXX: exactly four hex digits, so never ambiguous)
+            pattern = "".join(f"\\u{ord(c):04x}" for c in LINE_BREAKS)
+            return f"CASE WHEN ({expr}) ~ '[{pattern}]' THEN {full} ELSE btrim({value}, ' ') END"
+        full = f"replace({value}, char(13) || char(10), ' ')"
+        for c in LINE_BREAKS:
+            full = f"replace({full}, char({ord(c)}), ' ')"
+        # instr() per character is cheaper here than one GLOB with a character class
+        found = " OR ".join(f"instr(({expr}), char({ord(c)}))" for c in LINE_BREAKS)
+        return f"trim(CASE WHEN {found} THEN {full} ELSE {value} END, ' ')"
 
     def score(self, expr: str) -> str:
         """``_score`` in SQL: tenths = (round(x × 10000) + 500) div 1000, in whole numbers."""
@@ -162,17 +160,27 @@ class _Dialect:
         return f"CASE WHEN {expr} IS NULL THEN '' ELSE {self.text(f'{tenths} / 10')} || '.' || {self.text(f'{tenths} % 10')} END"
 
     def day(self, expr: str) -> str:
-        return f"COALESCE(to_char({expr}, 'YYYY-MM-DD'), '')" if self.pg else f"COALESCE(date({expr}), '')"
+        # PostgreSQL: a date's text form under DateStyle ISO (set by csv_lines) is YYYY-MM-DD,
+        # several times cheaper than to_char
+        return f"COALESCE(CAST({expr} AS TEXT), '')" if self.pg else f"COALESCE(date({expr}), '')"
 
     def moment(self, expr: str) -> str:
-        if self.pg:
-            return f"COALESCE(to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+        if self.pg:  # timestamp without time zone, DateStyle ISO: 'YYYY-MM-DD HH:MM:SS'
+            return f"COALESCE(replace(CAST(date_trunc('second', {expr}) AS TEXT), ' ', 'T') || 'Z', '')"
         return f"COALESCE(strftime('%Y-%m-%dT%H:%M:%SZ', {expr}), '')"
 
     def reason_codes(self, expr: str) -> str:
         if self.pg:
-            return (f"COALESCE((SELECT string_agg(c, ';' ORDER BY i) FROM json_array_elements_text({expr}) "
-                    f"WITH ORDINALITY AS t(c, i)), '')")
+            # An array of strings without quotes or backslashes inside, as the service writes
+            # it (["A", "B"]), is joined by string operations: each element's text is its value.
+            # Anything else (escapes, other spacing, non-strings) is decoded by the JSON functions.
+            raw = f"CAST({expr} AS TEXT)"
+            element = '"[^"\\\\]*"'
+            simple = f"'^\\[{element}(, ?{element})*\\]$'"
+            joined = f"replace(replace(substr({raw}, 3, length({raw}) - 4), '\", \"', ';'), '\",\"', ';')"
+            general = (f"COALESCE((SELECT string_agg(c, ';' ORDER BY i) FROM json_array_elements_text({expr}) "
+                       f"WITH ORDINALITY AS t(c, i)), '')")
+            return f"CASE WHEN {raw} ~ {simple} THEN {joined} ELSE {general} END"
         return f"COALESCE((SELECT group_concat(value, ';') FROM (SELECT value FROM json_each({expr}) ORDER BY key)), '')"
 
     def pillar_scores(self, expr: str) -> str:
@@ -186,29 +194,35 @@ class _Dialect:
 
 
 def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
-    """Per ``key``: the distinct non-empty values, sorted by code point and ';'-joined (one
-    pass over ``source``, for the enterprises that have an active listing)."""
-    listed = "SELECT enterprise_id FROM listings WHERE status = 'active' AND kind = 'listing'"
+    """Per ``key``: the distinct non-empty values, sorted by code point and ';'-joined, in one
+    pass over ``source`` (all of it: restricting it to the listed enterprises first costs more
+    than it saves, as the join to the listings keeps only theirs).
+
+    On PostgreSQL most enterprises have one value (or one after cleaning): a plain min/max
+    aggregate, with no sort per group, answers for those; only a group whose values differ is
+    joined by a sorted aggregate over its rows."""
     if d.pg:
-        return (f"SELECT {key}, string_agg(v, ';' ORDER BY v COLLATE \"C\") AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v "
-                f"FROM {source} WHERE {key} IN ({listed})) AS s WHERE v <> '' GROUP BY {key}")
+        # OFFSET 0 keeps the cleaned value computed once per row (not again for the filter)
+        values = f"SELECT {key}, {value_sql} AS v FROM {source} OFFSET 0"
+        several = (f"(SELECT string_agg(DISTINCT w.v COLLATE \"C\", ';' ORDER BY w.v COLLATE \"C\") "
+                   f"FROM (SELECT {value_sql} AS v FROM {source} WHERE {key} = s.{key}) AS w WHERE w.v <> '')")
+        return (f"SELECT s.{key}, CASE WHEN min(s.v COLLATE \"C\") = max(s.v COLLATE \"C\") THEN min(s.v COLLATE \"C\") "
+                f"ELSE {several} END AS joined FROM ({values}) AS s WHERE s.v <> '' GROUP BY s.{key}")
     return (f"SELECT {key}, group_concat(v, ';') AS joined FROM (SELECT DISTINCT {key}, {value_sql} AS v FROM {source} "
-            f"WHERE {key} IN ({listed}) ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
+            f"ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
 
 
-def _line_sql(dialect_name: str) -> str:
-    """One query giving, per active listing in id order: its list, its ruleset version and its
-    finished CSV line (without the line end). Aliases, identifiers, first listing days and last
-    transitions are each aggregated once and joined, not looked up row by row."""
-    d = _Dialect(dialect_name)
+def _fields(d: _Dialect) -> tuple[dict[str, str], str]:
+    """The SQL of each column's finished text, in file order, and the FROM … ORDER BY clause
+    they read from (one row per active listing, by listing id)."""
     aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')", "enterprise_aliases")
     identifier = d.clean("scheme || ':' || value")
     identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')", "identifiers")
     fields = {
-        "listing_id": d.text("l.id"), "list": "l.list_type", "enterprise_id": d.text("e.id"),
+        "listing_id": d.text("l.id"), "list": d.text("l.list_type"), "enterprise_id": d.text("e.id"),
         "legal_name": d.clean("e.legal_name"), "chinese_name": d.clean("e.chinese_name"),
-        "aliases": "al.joined", "identifiers": "ids.joined",
-        "country": "e.country", "sector": "e.sector",
+        "aliases": "COALESCE(al.joined, '')", "identifiers": "COALESCE(ids.joined, '')",
+        "country": "COALESCE(e.country, '')", "sector": "COALESCE(e.sector, '')",
         "effective_from": d.day("l.effective_from"), "expires_on": d.day("l.expires_on"),
         "reason_codes": d.reason_codes("l.reason_codes"), "grounds": d.clean("l.grounds"),
         "total_score": d.score("dc.total_score"), "pillar_scores": d.pillar_scores("dc.pillar_scores"),
@@ -216,32 +230,143 @@ def _line_sql(dialect_name: str) -> str:
         "first_listed": d.day("fl.day"), "last_change": d.moment("lc.at"),
     }
     assert tuple(fields) == COLUMNS
-    quoted = " || '\",\"' || ".join(f"replace(COALESCE({sql}, ''), '\"', '\"\"')" for sql in fields.values())
-    return (f"SELECT l.list_type, COALESCE(r.version, ''), '\"' || {quoted} || '\"' "
-            "FROM listings l JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
-            "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
-            f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
-            f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
-            "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day FROM listings WHERE kind = 'listing' "
-            "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
-            "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
-            "LEFT JOIN (SELECT listing_id, max(at) AS at FROM listing_events GROUP BY listing_id) lc ON lc.listing_id = l.id "
-            "WHERE l.status = 'active' AND l.kind = 'listing' ORDER BY l.id")
+    source = ("FROM listings l JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
+              "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
+              f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
+              f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
+              "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day FROM listings WHERE kind = 'listing' "
+              "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
+              "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
+              "LEFT JOIN (SELECT listing_id, max(at) AS at FROM listing_events GROUP BY listing_id) lc ON lc.listing_id = l.id "
+              "WHERE l.status = 'active' AND l.kind = 'listing' ORDER BY l.id")
+    return fields, source
 
 
-def csv_lines(session: Session) -> Iterator[tuple[str, str, str]]:
-    """(list, ruleset version, CSV line) for each active listing by listing id, formatted by
-    the database and streamed (a server-side cursor on PostgreSQL)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # one long query over every row: compiling it to machine code costs more than it saves
-        connection.exec_driver_sql("SET LOCAL jit = off")
-    sql = _line_sql(connection.dialect.name)
-    # options for this statement only (a connection's own options would outlive it)
-    result = connection.exec_driver_sql(sql.replace("%", "%%") if connection.dialect.name == "postgresql" else sql,
-                                        execution_options={"stream_results": True, "max_row_buffer": BATCH})
-    try:
-        for partition in result.partitions(BATCH):  # a batch at a time, never the whole result
-            yield from partition
-    finally:
-        result.close()  # a build that stopped half way must not leave the server-side cursor open
+def _copy_sql() -> str:
+    """PostgreSQL: every active listing's line as COPY writes it in CSV with every field quoted
+    (quotes doubled, ``\\n`` line end, in C), by listing id. No field may be NULL: COPY writes
+    NULL unquoted."""
+    fields, source = _fields(_Dialect("postgresql"))
+    return f"COPY (SELECT {', '.join(fields.values())} {source}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
+
+
+def _versions_sql() -> str:
+    """PostgreSQL: the ruleset versions of the active listings' decisions."""
+    return ("SELECT DISTINCT r.version FROM listings l JOIN decisions dc ON dc.id = l.decision_id "
+            "JOIN rulesets r ON r.id = dc.ruleset_id WHERE l.status = 'active' AND l.kind = 'listing' AND r.version <> ''")
+
+
+def _sqlite_sql() -> str:
+    """SQLite: per active listing by id, its list, its ruleset version and its finished line
+    (``\\n`` included) as UTF-8 bytes, so Python neither decodes nor encodes it."""
+    fields, source = _fields(_Dialect("sqlite"))
+    # quotes can only be inside the free text columns; the others are written as they are
+    free = {"legal_name", "chinese_name", "aliases", "identifiers", "country", "sector", "reason_codes", "grounds",
+            "pillar_scores", "ruleset_version"}
+    quoted = " || '\",\"' || ".join(f"replace({sql}, '\"', '\"\"')" if name in free else sql for name, sql in fields.items())
+    return (f"SELECT l.list_type, COALESCE(r.version, ''), CAST('\"' || {quoted} || '\"' || char(10) AS BLOB) "
+            f"{source}")
+
+
+#: Lines fetched and written per block.
+BLOCK = 5000
+#: The first byte of the list's value in a line: '"<listing id>","red",…' or '"<listing id>","black",…'.
+_RED = ord("r")
+
+
+class Lines:
+    """The release lines of every active listing, by listing id, formatted by the database in
+    one statement and streamed (memory does not grow with the number of listings).
+
+    ``blocks`` is what writing the files uses: the raw bytes, a block of lines at a time, with
+    the red and the black ones apart. Iterating gives (list, ruleset version, line without its
+    end) per listing from the same statement, the form the tests hold to the reference ``rows``.
+    ``close`` ends a statement still running (on PostgreSQL that cancels the COPY, and the
+    caller's transaction must be rolled back).
+
+    On PostgreSQL the caller's transaction keeps ``jit = off`` and ``DateStyle = ISO`` (SET
+    LOCAL) until it ends; the ruleset versions come from a second statement in the same
+    transaction, which is one snapshot under the repeatable read a release uses."""
+
+    def __init__(self, session: Session) -> None:
+        self._connection = session.connection()
+        self._pg = self._connection.dialect.name == "postgresql"
+        self._running: Generator[Any, None, None] | None = None
+        #: ruleset versions seen by ``blocks`` (complete once it is exhausted)
+        self.versions: set[str] = set()
+
+    def _postgres(self) -> Generator[list[bytes], None, None]:
+        self._connection.exec_driver_sql("SET LOCAL jit = off")  # one long query: compiling it costs more than it saves
+        self._connection.exec_driver_sql("SET LOCAL datestyle = 'ISO'")  # dates as YYYY-MM-DD (see _Dialect.day)
+        raw: Any = self._connection.connection.dbapi_connection  # the session's own connection and transaction
+        with raw.cursor() as cursor:
+            self.versions.update(v for (v,) in cursor.execute(_versions_sql()))
+            with cursor.copy(_copy_sql()) as copy:
+                batch: list[bytes] = []
+                for row in copy:  # one row per message
+                    batch.append(bytes(row))
+                    if len(batch) == BLOCK:
+                        yield batch
+                        batch = []
+                if batch:
+                    yield batch
+
+    def _sqlite(self) -> Generator[list[tuple[str, str, bytes]], None, None]:
+        raw: Any = self._connection.connection.dbapi_connection  # the session's own connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_sqlite_sql())
+            while batch := cursor.fetchmany(BLOCK):
+                yield batch
+        finally:
+            cursor.close()
+
+    def blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
+        """(every line, the red lines, the black lines, red count, black count) a block at a
+        time, each as one bytes value ready to write."""
+        return self._postgres_blocks() if self._pg else self._sqlite_blocks()
+
+    def _postgres_blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
+        self._running = running = self._postgres()
+        for lines in running:
+            red: list[bytes] = []
+            black: list[bytes] = []
+            for line in lines:
+                # the list is the second field, after the listing id (digits only)
+                (red if line[line.index(b'","') + 3] == _RED else black).append(line)
+            yield b"".join(lines), b"".join(red), b"".join(black), len(red), len(black)
+
+    def _sqlite_blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
+        self._running = running = self._sqlite()
+        versions = self.versions
+        for batch in running:
+            red = [line for list_type, _, line in batch if list_type == "red"]
+            black = [line for list_type, _, line in batch if list_type != "red"]
+            versions.update(version for _, version, _ in batch)
+            yield b"".join([line for _, _, line in batch]), b"".join(red), b"".join(black), len(red), len(black)
+        versions.discard("")
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        if self._pg:
+            self._running = running = self._postgres()
+            version = COLUMNS.index("ruleset_version")
+            for lines in running:
+                for line in lines:
+                    text = line.decode("utf-8")[:-1]
+                    fields = next(csv.reader([text]))
+                    yield fields[1], fields[version], text
+        else:
+            self._running = rows = self._sqlite()
+            for batch in rows:
+                for list_type, version_text, data in batch:
+                    yield list_type, version_text, data.decode("utf-8")[:-1]
+
+    def close(self) -> None:
+        if self._running is not None:
+            self._running.close()
+            self._running = None
+
+
+def csv_lines(session: Session) -> Lines:
+    """The release lines of the active listings in the session's transaction (see ``Lines``)."""
+    return Lines(session)
