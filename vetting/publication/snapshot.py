@@ -324,11 +324,7 @@ class Lines:
     def blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
         """(every line, the red lines, the black lines, red count, black count) a block at a
         time, each as one bytes value ready to write."""
-        return self._postgres_blocks() if self._pg else self._sqlite_blocks()
-
-    def _postgres_blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
-        self._running = running = self._postgres()
-        for lines in running:
+        for lines in self._line_blocks():
             red: list[bytes] = []
             black: list[bytes] = []
             for line in lines:
@@ -336,14 +332,17 @@ class Lines:
                 (red if line[line.index(b'","') + 3] == _RED else black).append(line)
             yield b"".join(lines), b"".join(red), b"".join(black), len(red), len(black)
 
-    def _sqlite_blocks(self) -> Iterator[tuple[bytes, bytes, bytes, int, int]]:
-        self._running = running = self._sqlite()
+    def _line_blocks(self) -> Iterator[list[bytes]]:
+        """Blocks of finished lines (with their ends); ``versions`` is complete once exhausted."""
+        if self._pg:
+            self._running = running = self._postgres()
+            yield from running
+            return
+        self._running = batches = self._sqlite()
         versions = self.versions
-        for batch in running:
-            red = [line for list_type, _, line in batch if list_type == "red"]
-            black = [line for list_type, _, line in batch if list_type != "red"]
+        for batch in batches:
             versions.update(version for _, version, _ in batch)
-            yield b"".join([line for _, _, line in batch]), b"".join(red), b"".join(black), len(red), len(black)
+            yield [line for _, _, line in batch]
         versions.discard("")
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
