@@ -270,3 +270,51 @@ def test_a_removal_proposal_is_withdrawn_when_the_list_is_called_for_again(sessi
     _file(session, reviewers[2], enterprise, 4)  # quorum back: RED again
     session.refresh(removal)
     assert removal.status is ListingStatus.WITHDRAWN and listings.open_proposal(session, enterprise.id) is None
+
+
+def _made(decision, outcome, enterprise=None, grounds="the grounds"):
+    return listings.DecisionMade(decision.id, enterprise.id if enterprise else decision.enterprise_id, decision.ruleset_id,
+                                 outcome, ("CODE_A", "CODE_B"), f'{{"grounds": "{grounds}"}}')
+
+
+def test_many_decisions_on_one_enterprise_apply_in_order(session, clock, world, make_enterprise):
+    enterprise, reviewers, _registrars = world
+    _assessment, decision = _file(session, reviewers[0], enterprise, 2, knockout=True)
+    black = listings.open_proposal(session, enterprise.id)
+    bystander = make_enterprise(contact_email="bystander@example.org")
+    created = listings.on_decisions(session, reviewers[0], [
+        _made(decision, "RED", grounds="first"), _made(decision, "NONE", bystander), _made(decision, "RED"),
+        _made(decision, "NONE"), _made(decision, "BLACK", grounds="last"),
+    ])
+    assert len(created) == 2
+    red, black_again = (session.get(Listing, i) for i in created)
+    session.refresh(black)
+    assert [black.status, red.status, black_again.status] == [ListingStatus.WITHDRAWN, ListingStatus.WITHDRAWN, ListingStatus.PROPOSED]
+    assert (red.list_type.value, red.grounds, red.reason_codes, red.decision_id) == ("red", "first", ["CODE_A", "CODE_B"], decision.id)
+    assert black.end_reason == f"superseded by decision {decision.id} (RED)" and red.end_reason == f"superseded by decision {decision.id} (NONE)"
+    assert black_again.objection_deadline == date(2027, 3, 16) and black_again.triggered_by_id == reviewers[0].id
+    assert [(e.from_status, e.to_status) for e in red.events] == [(None, ListingStatus.PROPOSED),
+                                                                   (ListingStatus.PROPOSED, ListingStatus.WITHDRAWN)]
+    trail = session.execute(select(AuditEvent.action, AuditEvent.subject_id).where(AuditEvent.subject_type == "listing")
+                            .order_by(AuditEvent.id)).all()
+    assert trail[-4:] == [("listing.withdraw", str(black.id)), ("listing.propose", str(red.id)),
+                          ("listing.withdraw", str(red.id)), ("listing.propose", str(black_again.id))]
+    notice = session.scalar(select(Notice).where(Notice.listing_id == black_again.id))
+    assert notice.to_email == CONTACT and notice.subject == f"Proposed black listing {black_again.reference}"
+    assert f"Reference: {black_again.reference}\nReason codes: CODE_A, CODE_B\nGrounds: last\n" in notice.body
+    assert "You may object until 2027-03-16 (inclusive)" in notice.body
+    assert session.scalar(select(func.count()).select_from(Listing).where(Listing.enterprise_id == bystander.id)) == 0
+    assert listings.audit.verify(session).ok
+
+
+def test_listing_references_that_meet_are_drawn_again(session, clock, world, monkeypatch, make_enterprise):
+    enterprise, reviewers, _registrars = world
+    _assessment, decision = _file(session, reviewers[0], enterprise, 2)
+    others = [make_enterprise(), make_enterprise(), make_enterprise()]
+    draws = iter(["0000abcd", "0000abcd", "0000abcd", "1111abcd", "2222abcd"])
+    monkeypatch.setattr(listings.secrets, "token_hex", lambda _n: next(draws))
+    first, = listings.on_decisions(session, reviewers[0], [_made(decision, "BLACK", others[0])])
+    # the next two draws meet each other and the stored reference; the two after are used
+    ids = listings.on_decisions(session, reviewers[0], [_made(decision, "BLACK", others[1]), _made(decision, "BLACK", others[2])])
+    assert session.get(Listing, first).reference == "L2027-0000ABCD"
+    assert sorted(session.get(Listing, i).reference for i in ids) == ["L2027-1111ABCD", "L2027-2222ABCD"]

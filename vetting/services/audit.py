@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from vetting.models import AuditEvent
 from vetting.models.types import utcnow
 from vetting.services.actors import Actor, actor_id, actor_label
+from vetting.services.rows import insert_rows
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x76657474  # "vett"
@@ -53,13 +54,30 @@ def record(session: Session, actor: Actor, action: str, subject_type: str, subje
 
 def record_many(session: Session, actor: Actor,
                 events: list[tuple[str, str, object, dict[str, Any] | None]]) -> list[AuditEvent]:
-    """Append ``(action, subject_type, subject_id, summary)`` events in order, in one flush.
+    """Append ``(action, subject_type, subject_id, summary)`` events in order, in one flush."""
+    out = [AuditEvent(**row) for row in _chained(session, actor, events)]
+    session.add_all(out)
+    session.flush()
+    return out
+
+
+def append_many(session: Session, actor: Actor, events: list[tuple[str, str, object, dict[str, Any] | None]]) -> int:
+    """The same events as :func:`record_many`, inserted as plain rows: for services that append
+    thousands at once and need no event objects back. Returns how many were appended."""
+    rows = _chained(session, actor, events)
+    insert_rows(session, AuditEvent, rows)
+    return len(rows)
+
+
+def _chained(session: Session, actor: Actor, events: list[tuple[str, str, object, dict[str, Any] | None]]) -> list[dict]:
+    """The rows of ``events``, each linked to the one before it and the first to the chain's tail.
 
     The first event of a transaction takes the append lock and reads the chain's tail; while
     the lock is held nobody else can append, so later events of the same (innermost)
     transaction link to the hash remembered here instead of reading it again. The memory
     belongs to the database connection's innermost transaction, so anything else appending on
-    the same connection, or a savepoint rolled back, makes the next event read the tail."""
+    the same connection, or a savepoint rolled back, makes the next event read the tail. The
+    caller inserts the rows before anything else appends."""
     # Begin the session's transaction first: a session that has not run anything yet has none
     # (``get_transaction()`` is None, as is the marker of a session that never locked), and
     # appending without the lock would read a tail another writer is about to extend.
@@ -76,18 +94,16 @@ def record_many(session: Session, actor: Actor,
     else:
         prev = session.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
     who, label = actor_id(actor), actor_label(actor)
-    out = []
+    rows = []
     for action, subject_type, subject_id, summary in events:
         at = utcnow()
         summary_text = _canonical(summary or {})
         digest = event_hash(prev, at, who, label, action, subject_type, str(subject_id), summary_text)
-        out.append(AuditEvent(at=at, actor_id=who, actor_label=label, action=action, subject_type=subject_type,
-                              subject_id=str(subject_id), summary=summary_text, prev_hash=prev, hash=digest))
+        rows.append({"at": at, "actor_id": who, "actor_label": label, "action": action, "subject_type": subject_type,
+                     "subject_id": str(subject_id), "summary": summary_text, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.add_all(out)
-    session.flush()
     connection.info["audit_tail"] = (innermost, prev)
-    return out
+    return rows
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ def merge(session: Session, actor: Actor, absorbed_id: int, surviving_id: int, r
     memberships, assessments and listings follow; the absorbed id keeps answering with a
     redirect; the survivor is re-evaluated."""
     from vetting.errors import NotFound
-    from vetting.models import Assessment, Listing, Membership
+    from vetting.models import Assessment, Listing
     from vetting.services.evaluation import evaluate_enterprise
 
     if not isinstance(actor, Account) or actor.role is not Role.REGISTRAR:

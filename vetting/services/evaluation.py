@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import JSON, BindParameter, ColumnElement, Integer, any_, bindparam, insert, select, text
+from sqlalchemy import BindParameter, ColumnElement, Integer, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from vetting.models import (
     Ruleset,
 )
 from vetting.services.actors import SYSTEM, Actor, actor_id
+from vetting.services.rows import insert_rows
 from vetting.services.rulesets import active_ruleset
 
 #: Statuses that are inputs to a decision. Drafts are private work in progress and are not.
@@ -328,91 +329,17 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
 
 def _store(session: Session, values: list[dict]) -> list[int]:
     """Insert one decision per entry of ``values``; returns their ids, in the same order."""
-    if not values:
-        return []
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg":
-        return _store_by_copy(session, values)
-    return list(session.scalars(insert(Decision).returning(Decision.id, sort_by_parameter_order=True), values))
-
-
-def _store_by_copy(session: Session, values: list[dict]) -> list[int]:
-    """PostgreSQL with psycopg: the same rows as the bulk INSERT, sent with COPY.
-
-    A decision is some 12 KB of text; COPY streams the batch in one statement instead of
-    binding every value into multi-row INSERTs. COPY cannot return the ids, so they are drawn
-    from the table's sequence first, in order, as the INSERT would have drawn them. Values are
-    converted exactly as the INSERT converts them: through each column type's bind processing
-    and psycopg's adapters (JSON columns as ``psycopg.types.json.Json``, like SQLAlchemy does)."""
-    from psycopg.types.json import Json
-
-    session.flush()  # the ORM's pending changes first, as the INSERT's autoflush would
-    table = Decision.__table__
-    dialect = session.get_bind().dialect
-    ids = sorted(session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-        {"table": table.name, "n": len(values)},
-    ))
-    columns = [c for c in table.columns if c.name != "id"]
-    convert = [Json if isinstance(c.type, JSON) else c.type.bind_processor(dialect) for c in columns]
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    cursor = session.connection().connection.driver_connection.cursor()
-    try:
-        with cursor.copy(f'COPY "{table.name}" (id, {names}) FROM STDIN') as copy:
-            write_row = copy.write_row
-            keys = [c.key for c in columns]
-            pairs = list(zip(keys, convert))
-            for decision_id, row in zip(ids, values):
-                write_row([decision_id] + [f(row[k]) if f else row[k] for k, f in pairs])
-    finally:
-        cursor.close()
-    return ids
+    return insert_rows(session, Decision, values, return_ids=True)
 
 
 def _propose(session: Session, actor: Actor | None, values: list[dict], decision_ids: list[int]) -> None:
-    """Hand the decisions that call for a change of list to the listings service, reading the
-    batch's current listings and proposals in one query."""
-    from sqlalchemy.orm import make_transient_to_detached
-
-    from vetting.models import Listing, ListingStatus, ListType
+    """Hand the stored decisions to the listings service, which proposes what they call for."""
     from vetting.services import listings
 
-    enterprise_ids = [v["enterprise_id"] for v in values]
-    active: dict[int, ListType] = {}
-    proposed: dict[int, tuple[str, ListType]] = {}
-    for ent_id, status, list_type, kind in session.execute(
-        select(Listing.enterprise_id, Listing.status, Listing.list_type, Listing.kind)
-        .where(Listing.enterprise_id.in_(enterprise_ids), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
-    ):
-        if status is ListingStatus.ACTIVE:
-            active[ent_id] = list_type
-        else:
-            proposed[ent_id] = (kind, list_type)
-    wanted = [(v, i) for v, i in zip(values, decision_ids)
-              if proposed.get(v["enterprise_id"]) != listings.called_for(v["outcome"].value, active.get(v["enterprise_id"]))]
-    if not wanted:
-        return  # nothing to propose or withdraw: the listings service would do nothing
-    # The listings service reads each decision and its enterprise by primary key. The decisions
-    # were just stored from ``values``, so they enter the session as loaded from the database
-    # (with the values a load would give) instead of being read back, and the batch's
-    # enterprises are read in one query; both are held here so the identity map keeps them.
-    created_at = Decision.__table__.c.created_at.type
-    dialect = session.get_bind().dialect
-    decisions = []
-    for v, decision_id in wanted:
-        loaded = dict(v, id=decision_id,
-                      reason_codes=json.loads(json.dumps(v["reason_codes"])),
-                      pillar_scores=json.loads(json.dumps(v["pillar_scores"])),
-                      created_at=created_at.process_result_value(created_at.process_bind_param(v["created_at"], dialect), dialect))
-        decision = Decision(**loaded)
-        make_transient_to_detached(decision)
-        session.add(decision)
-        decisions.append(decision)
-    among = _among_for(session)
-    enterprises = session.scalars(select(Enterprise).where(among(Enterprise.id, [v["enterprise_id"] for v, _i in wanted]))).all()
-    for decision in decisions:
-        listings.on_decision(session, actor or SYSTEM, decision)
-    del enterprises
+    listings.on_decisions(session, actor or SYSTEM, [
+        listings.DecisionMade(decision_id, v["enterprise_id"], v["ruleset_id"], v["outcome"].value, v["reason_codes"], v["document"])
+        for v, decision_id in zip(values, decision_ids)
+    ])
 
 
 def latest_decision(session: Session, enterprise_id: int) -> Decision | None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +42,7 @@ from vetting.models import (
 )
 from vetting.services import audit
 from vetting.services.actors import Actor, SystemActor, actor_id
+from vetting.services.rows import insert_rows
 
 _LIST_FOR = {"RED": ListType.RED, "BLACK": ListType.BLACK}
 
@@ -85,62 +89,183 @@ def called_for(outcome: str, active: ListType | None) -> tuple[str, ListType] | 
     return None
 
 
+@dataclass(frozen=True)
+class DecisionMade:
+    """What the listings service needs of a stored decision."""
+
+    id: int
+    enterprise_id: int
+    ruleset_id: int
+    outcome: str  # "RED", "BLACK" or "NONE"
+    reason_codes: Sequence[str]
+    document: str  # the decision document (canonical JSON); its grounds are read when a proposal quotes them
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionMade:
+        return cls(decision.id, decision.enterprise_id, decision.ruleset_id, decision.outcome.value,
+                   tuple(decision.reason_codes), decision.document)
+
+
 def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing | None:
     """Propose what ``decision`` calls for (flushes; the caller's transaction commits it).
 
     RED or BLACK differing from the active list proposes that list; NONE while on a list
     proposes the removal. An open proposal that the decision no longer calls for is withdrawn;
-    one it still calls for stands as it is."""
-    active = active_listing(session, decision.enterprise_id)
-    proposal = open_proposal(session, decision.enterprise_id)
-    wanted = called_for(decision.outcome.value, active.list_type if active else None)
-    if proposal is not None:
-        if wanted == (proposal.kind, proposal.list_type):
-            return None
-        _end(session, actor, proposal, ListingStatus.WITHDRAWN,
-             f"superseded by decision {decision.id} ({decision.outcome.value})", "listing.withdraw")
-    if wanted is None:
-        return None
-    kind, list_type = wanted
-    durations = _durations(session, decision.ruleset_id)
-    document = json.loads(decision.document)
-    listing = Listing(enterprise_id=decision.enterprise_id, kind=kind, list_type=list_type, decision_id=decision.id,
-                      reference=f"L{clock.today(session):%Y}-{secrets.token_hex(4).upper()}",
-                      reason_codes=list(decision.reason_codes), grounds=document.get("grounds", ""),
-                      proposed_at=clock.now(session), triggered_by_id=actor_id(actor),
-                      objection_deadline=clock.today(session) + timedelta(days=int(durations["objection_days"])))
-    session.add(listing)
-    _transition(session, actor, listing, ListingStatus.PROPOSED, f"decision {decision.id}: {', '.join(decision.reason_codes)}",
-                "listing.propose", {"decision_id": decision.id, "reference": listing.reference, "kind": kind})
-    _notify_proposal(session, listing, active)
-    return listing
+    one it still calls for stands as it is. Returns the new proposal, if any."""
+    created = on_decisions(session, actor, [DecisionMade.of(decision)])
+    return session.get(Listing, created[0]) if created else None
 
 
-def _notify_proposal(session: Session, listing: Listing, replacing: Listing | None) -> Notice:
-    enterprise = session.get(Enterprise, listing.enterprise_id)
-    name = "red list (commended)" if listing.list_type is ListType.RED else "black list (deal with care)"
-    if listing.kind == "removal":
+def on_decisions(session: Session, actor: Actor, decisions: Sequence[DecisionMade]) -> list[int]:
+    """:func:`on_decision` for many decisions at once, with the same effects in the same order:
+    the enterprises' current listings are read in one query, and the new proposals, their
+    events, notices and audit events are inserted a batch at a time. Returns the ids of the new
+    proposals. An enterprise may appear more than once: its decisions apply in order."""
+    created: list[int] = []
+    run: list[DecisionMade] = []
+    seen: set[int] = set()
+    for made in decisions:
+        if made.enterprise_id in seen:  # a later decision on the same enterprise sees what the earlier ones did
+            created += _apply(session, actor, run)
+            run, seen = [], set()
+        run.append(made)
+        seen.add(made.enterprise_id)
+    return created + _apply(session, actor, run)
+
+
+def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade]) -> list[int]:
+    """:func:`on_decisions` for decisions on distinct enterprises."""
+    if not decisions:
+        return []
+    enterprise_ids = sorted({d.enterprise_id for d in decisions})
+    active: dict[int, ListType] = {}
+    proposed: dict[int, tuple[int, str, ListType]] = {}
+    for chunk in _chunks(enterprise_ids):
+        for listing_id, enterprise_id, status, list_type, kind in session.execute(
+            select(Listing.id, Listing.enterprise_id, Listing.status, Listing.list_type, Listing.kind)
+            .where(Listing.enterprise_id.in_(chunk), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
+        ):
+            if status is ListingStatus.ACTIVE:
+                active[enterprise_id] = list_type
+            else:
+                proposed[enterprise_id] = (listing_id, kind, list_type)
+    # (decision, the open proposal it withdraws or None, the proposal it calls for or None)
+    plans: list[tuple[DecisionMade, int | None, tuple[str, ListType] | None]] = []
+    for made in decisions:
+        wanted = called_for(made.outcome, active.get(made.enterprise_id))
+        current = proposed.get(made.enterprise_id)
+        if current is not None and wanted == current[1:]:
+            continue  # the open proposal is what the decision calls for: it stands
+        if current is None and wanted is None:
+            continue
+        plans.append((made, current[0] if current else None, wanted))
+    if not plans:
+        return []
+    now, today = clock.now(session), clock.today(session)
+    who = actor_id(actor)
+    ended_by = actor.id if isinstance(actor, Account) else None
+    audit_events: dict[int, list[tuple[str, str, object, dict]]] = defaultdict(list)  # by position in plans
+
+    # Withdrawals: rare, and the proposals may be loaded in the session already, so through the ORM.
+    withdrawn = {p[1]: i for i, p in enumerate(plans) if p[1] is not None}
+    if withdrawn:
+        for listing in session.scalars(select(Listing).where(Listing.id.in_(list(withdrawn)))):
+            made = plans[withdrawn[listing.id]][0]
+            reason = f"superseded by decision {made.id} ({made.outcome})"
+            listing.ended_at, listing.end_reason, listing.ended_by_id = now, reason, ended_by
+            listing.status = ListingStatus.WITHDRAWN
+            session.add(ListingEvent(listing=listing, at=now, from_status=ListingStatus.PROPOSED,
+                                     to_status=ListingStatus.WITHDRAWN, actor_id=who, reason=reason))
+            audit_events[withdrawn[listing.id]].append(
+                ("listing.withdraw", "listing", listing.id,
+                 _summary(listing.enterprise_id, listing.list_type, ListingStatus.PROPOSED, ListingStatus.WITHDRAWN, reason)))
+        session.flush()
+
+    # New proposals: inserted as rows, with their first event and the notice to the enterprise.
+    new = [(i, made, wanted) for i, (made, _w, wanted) in enumerate(plans) if wanted is not None]
+    references = _new_references(session, len(new), today)
+    objection_days: dict[int, int] = {}
+    rows = []
+    for (_i, made, (kind, list_type)), reference in zip(new, references):
+        if made.ruleset_id not in objection_days:
+            objection_days[made.ruleset_id] = int(_durations(session, made.ruleset_id)["objection_days"])
+        rows.append({"enterprise_id": made.enterprise_id, "kind": kind, "list_type": list_type, "decision_id": made.id,
+                     "reference": reference, "reason_codes": list(made.reason_codes),
+                     "grounds": orjson.loads(made.document).get("grounds", ""), "proposed_at": now, "triggered_by_id": who,
+                     "objection_deadline": today + timedelta(days=objection_days[made.ruleset_id]),
+                     "status": ListingStatus.PROPOSED})
+    ids = insert_rows(session, Listing, rows, return_ids=True)
+    contacts = {}
+    for chunk in _chunks(sorted({made.enterprise_id for _i, made, _w in new})):
+        contacts.update((e, (name, email)) for e, name, email in session.execute(
+            select(Enterprise.id, Enterprise.legal_name, Enterprise.contact_email).where(Enterprise.id.in_(chunk))))
+    events, notices = [], []
+    for (i, made, _wanted), row, listing_id in zip(new, rows, ids):
+        reason = f"decision {made.id}: {', '.join(made.reason_codes)}"
+        events.append({"listing_id": listing_id, "at": now, "from_status": None, "to_status": ListingStatus.PROPOSED,
+                       "actor_id": who, "reason": reason})
+        audit_events[i].append(("listing.propose", "listing", listing_id,
+                                _summary(made.enterprise_id, row["list_type"], None, ListingStatus.PROPOSED, reason,
+                                         {"decision_id": made.id, "reference": row["reference"], "kind": row["kind"]})))
+        name, email = contacts[made.enterprise_id]
+        notices.append(_proposal_notice(row, listing_id, name, email, active.get(made.enterprise_id), now))
+    insert_rows(session, ListingEvent, events)
+    insert_rows(session, Notice, notices)
+    audit.append_many(session, actor, [event for i in range(len(plans)) for event in audit_events[i]])
+    return ids
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _summary(enterprise_id: int, list_type: ListType, before: ListingStatus | None, to: ListingStatus, reason: str,
+             extra: dict | None = None) -> dict:
+    """The audit summary of a listing's transition."""
+    return {"enterprise_id": enterprise_id, "list": list_type.value, "from": before.value if before else None,
+            "to": to.value, "reason": reason, **(extra or {})}
+
+
+def _new_references(session: Session, n: int, today: date) -> list[str]:
+    """``n`` listing references, unique among themselves and against every stored one. Eight
+    random hex digits are short enough to quote on the phone, so with many listings two
+    draws can meet: those are drawn again."""
+    references: list[str] = []
+    while len(references) < n:
+        drawn = {f"L{today:%Y}-{secrets.token_hex(4).upper()}" for _ in range(n - len(references))} - set(references)
+        taken = set()
+        for chunk in _chunks(sorted(drawn)):
+            taken.update(session.scalars(select(Listing.reference).where(Listing.reference.in_(chunk))))
+        references += sorted(drawn - taken)
+    return references
+
+
+def _proposal_notice(listing: dict, listing_id: int, legal_name: str, contact_email: str | None,
+                     replacing: ListType | None, now: datetime) -> dict:
+    """The notice telling the enterprise of a proposal and how to object, as a row of the outbox."""
+    name = "red list (commended)" if listing["list_type"] is ListType.RED else "black list (deal with care)"
+    removal = listing["kind"] == "removal"
+    if removal:
         what, move = f"to remove your enterprise from the {name}", ""
     else:
         what = f"to put your enterprise on the {name}"
-        move = f"\nIt would replace the enterprise's current {replacing.list_type.value} listing.\n" if replacing else ""
+        move = f"\nIt would replace the enterprise's current {replacing.value} listing.\n" if replacing else ""
+    reference, list_value = listing["reference"], listing["list_type"].value
     body = (
-        f"To {enterprise.legal_name}:\n\n"
+        f"To {legal_name}:\n\n"
         f"The vetting register proposes {what}.\n{move}\n"
-        f"Reference: {listing.reference}\n"
-        f"Reason codes: {', '.join(listing.reason_codes)}\n"
-        f"Grounds: {listing.grounds}\n\n"
-        f"You may object until {listing.objection_deadline:%Y-%m-%d} (inclusive), with your grounds and evidence:\n"
+        f"Reference: {reference}\n"
+        f"Reason codes: {', '.join(listing['reason_codes'])}\n"
+        f"Grounds: {listing['grounds']}\n\n"
+        f"You may object until {listing['objection_deadline']:%Y-%m-%d} (inclusive), with your grounds and evidence:\n"
         f"POST /api/v1/objections with this reference and the contact email this notice was sent to, or the "
         f"objection form on the website. An open objection holds the proposal until a registrar decides it.\n"
     )
-    notice = Notice(enterprise_id=enterprise.id, listing_id=listing.id, kind="listing.proposed", to_email=enterprise.contact_email,
-                    subject=(f"Proposed removal from the {listing.list_type.value} list {listing.reference}" if listing.kind == "removal"
-                             else f"Proposed {listing.list_type.value} listing {listing.reference}"), body=body,
-                    created_at=clock.now(session), next_attempt_at=clock.now(session))
-    session.add(notice)
-    session.flush()
-    return notice
+    return {"enterprise_id": listing["enterprise_id"], "listing_id": listing_id, "kind": "listing.proposed",
+            "to_email": contact_email, "body": body, "created_at": now, "next_attempt_at": now, "attempts": 0,
+            "subject": (f"Proposed removal from the {list_value} list {reference}" if removal
+                        else f"Proposed {list_value} listing {reference}")}
 
 
 def _notified(session: Session, reference: str, contact_email: str, errors: dict[str, list[str]]) -> Listing | None:
