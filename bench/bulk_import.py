@@ -10,12 +10,13 @@ re-evaluated with its decision stored.
 Same-run baseline: reading and validating the same file against the ruleset without storing
 anything (the part of an import no database can speed up).
 
-Usage: python bench/bulk_import.py [--n 100000]
+Usage: python bench/bulk_import.py [--n 100000] [--profile FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import random
 import sys
@@ -67,6 +68,7 @@ def _records(path: Path, n: int, enterprise_ids: list[int], email: str, seed: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the timed import to FILE")
     args = parser.parse_args()
     with scratch_postgres() as url:
         run(args, url)
@@ -109,8 +111,14 @@ def run(args: argparse.Namespace, url: str) -> None:
 
         with db.session() as session:
             reviewer = session.scalar(select(Account).where(Account.email == email))
+            profiler = cProfile.Profile() if args.profile else None
             t = time.perf_counter()
+            if profiler:
+                profiler.enable()
             report = import_assessments(session, system, read_records(path.name, path.read_text(encoding="utf-8")))
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
             wall = time.perf_counter() - t
         assert not report.rejected, report.rejected[:3]
         rate = len(report.accepted) / wall

@@ -83,3 +83,98 @@ def test_an_update_may_leave_out_fields_but_not_half_a_score():
     with pytest.raises(ValidationError) as exc:
         parse({"scores": {"E1": {"justification": "no score given"}}}, DOC, complete=False, partial=True)
     assert "scores.E1.score" in exc.value.errors
+
+
+# The schema-free reading of well-formed payloads must load exactly what the schema loads, and
+# must never accept what the schema refuses.
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from marshmallow import ValidationError as SchemaError  # noqa: E402
+
+from vetting.services.assessment_input import EVIDENCE_KINDS, _schema, _well_formed  # noqa: E402
+
+HEX = "0123456789abcdef" * 4
+ODD = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 2**31 + 2), st.floats(allow_nan=False), st.text(max_size=4),
+    st.sampled_from(["n/a", "N/A", "", "document", "confirmed", "alleged", HEX, HEX + "\n", HEX.upper(), HEX[:-1], "3",
+                     "x" * 1000, "x" * 1001, "x" * 2000, "x" * 2001, "x" * 4000, "x" * 4001, "x" * 8000, "x" * 8001]),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+def _text(longest):
+    return st.one_of(st.text(max_size=5), st.just("x" * longest))
+
+
+def _nullable(strategy):
+    return st.one_of(st.none(), strategy)
+
+
+EVIDENCE = st.fixed_dictionaries(
+    {"kind": st.sampled_from(EVIDENCE_KINDS), "reference": st.one_of(st.text(min_size=1, max_size=5), st.just("x" * 1000))},
+    optional={"description": _nullable(_text(2000)), "sha256": _nullable(st.just(HEX))},
+)
+SCORE = st.fixed_dictionaries(
+    {"score": st.one_of(st.integers(0, 4), st.just("n/a"))},
+    optional={"justification": _nullable(_text(4000)), "evidence": st.lists(EVIDENCE, max_size=2)},
+)
+KNOCKOUT = st.fixed_dictionaries(
+    {"code": st.text(max_size=5), "status": st.sampled_from(["confirmed", "alleged"])},
+    optional={"description": _text(4000), "evidence": st.lists(EVIDENCE, max_size=2)},
+)
+PAYLOAD = st.fixed_dictionaries(
+    {"enterprise_id": st.sampled_from([1, 2**31 - 1, 77])},
+    optional={
+        "project_id": _nullable(st.sampled_from([1, 2**31 - 1])), "summary": _nullable(_text(8000)),
+        "conflict": _nullable(st.fixed_dictionaries({"declared": st.booleans()}, optional={"note": _nullable(_text(2000))})),
+        "scores": st.dictionaries(st.sampled_from([*CRITERIA[:4], "X9"]), SCORE, max_size=4),
+        "knockouts": st.lists(KNOCKOUT, max_size=2),
+    },
+)
+
+
+def _places(value, path=()):
+    """Every place in a payload: each value (to replace or remove) and each object (to add to)."""
+    if isinstance(value, dict):
+        yield path + ("+",)
+        for key, item in value.items():
+            yield path + (key,)
+            yield from _places(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield path + (i,)
+            yield from _places(item, path + (i,))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(PAYLOAD, st.data())
+def test_the_fast_reading_loads_what_the_schema_loads(payload, data):
+    """A well-formed payload, then (mostly) one thing in it changed: replaced by an odd value,
+    removed, or an unknown field added."""
+    places = list(_places(payload))
+    if places and data.draw(st.integers(0, 9)):
+        *parent_path, last = data.draw(st.sampled_from(places))
+        parent = payload
+        for step in parent_path:
+            parent = parent[step]
+        if last == "+":
+            parent[data.draw(st.sampled_from(["extra", "score", "kind", "E9"]))] = data.draw(ODD)
+        elif isinstance(parent, dict) and data.draw(st.booleans()):
+            del parent[last]
+        else:
+            parent[last] = data.draw(ODD)
+    fast = _well_formed(payload)
+    try:
+        loaded = _schema().load(payload)
+    except SchemaError:
+        assert fast is None
+        return
+    assert fast is None or fast == loaded
+
+
+def test_the_fast_reading_takes_the_usual_payloads():
+    usual = full(project_id=7, summary="site visit in May", knockouts=[
+        {"code": "MDB_DEBARMENT", "status": "confirmed", "evidence": [{"kind": "url", "reference": "https://example.org/x",
+                                                                      "sha256": HEX}]}])
+    usual["scores"]["S3"] = {"score": "n/a", "justification": "no indigenous peoples in the area"}
+    assert _well_formed(usual) is not None
+    assert _well_formed(usual) == _schema().load(usual)
+    assert _well_formed(full(enterprise_id="1")) is None  # the schema converts it; the fast reading leaves it to the schema

@@ -87,3 +87,24 @@ def test_batch_api_files_as_the_caller(client, session, make_enterprise, make_ac
     assert "reviewer" in body["rejected_records"][0]["errors"]
     again = client.post("/api/v1/assessments/batch", json={"records": [rec]}, headers=auth).get_json()
     assert again["skipped"] == 1 and again["accepted"] == 0
+
+
+def test_chunks_keep_idempotency_keys_per_account_and_across_chunks(session, make_enterprise, make_account):
+    from vetting.services.actors import SystemActor
+    from vetting.services.bulk import import_assessments
+
+    ent1, ent2 = make_enterprise(), make_enterprise()
+    r1, r2 = make_account("reviewer"), make_account("reviewer")
+    records = [(1, record(ent1.id, r1.email, "same")), (2, record(ent2.id, r2.email, "same")),
+               (3, record(2**31 - 1, r1.email, "other")), (4, record(ent1.id, r1.email, "same", score=2))]
+    first = import_assessments(session, SystemActor("t"), records, chunk=2)
+    assert [r["line"] for r in first.accepted] == [1, 2]
+    assert {r["line"]: list(r["errors"]) for r in first.rejected} == {3: ["enterprise_id"], 4: ["idempotency_key"]}
+    assert "appears twice" in first.rejected[1]["errors"]["idempotency_key"][0]
+    assert first.decisions == 2
+
+    records[3] = (4, record(ent1.id, r1.email, "same"))  # now the same record as line 1
+    again = import_assessments(session, SystemActor("t"), records, chunk=1)
+    assert [r["line"] for r in again.skipped] == [1, 2, 4] and not again.accepted
+    assert [r["assessment_id"] for r in again.skipped] == [r["assessment_id"] for r in (first.accepted[0], first.accepted[1],
+                                                                                        first.accepted[0])]

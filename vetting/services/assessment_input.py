@@ -10,6 +10,8 @@ under the path of the field that has it (``scores.E1.score``), all at once.
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError as MarshmallowError, fields, validate
@@ -71,15 +73,114 @@ class AssessmentInput(_Strict):
     knockouts = fields.List(fields.Nested(KnockoutInput), load_default=list)
 
 
+@cache
+def _schema() -> AssessmentInput:
+    """One schema instance, reused: building one copies every declared field and its nested
+    schemas, which costs more than loading a payload. Loading does not change the instance."""
+    return AssessmentInput()
+
+
+# The common case, read without the schema. A bulk import spends more time in the schema's
+# generic machinery (some 40 nested loads per assessment) than in anything else, so a payload
+# that is plainly well formed (exact JSON types, known fields only, values within the schema's
+# limits) is read by :func:`_well_formed` into exactly what the schema would load; anything
+# else, including every payload with an error, goes through the schema, which alone words the
+# errors. ``tests/test_assessment_input.py`` holds the two to the same result.
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MAX_ID = 2**31 - 1
+
+
+def _text(value: Any, longest: int, *, shortest: int = 0, nullable: bool = True) -> bool:
+    if value is None:
+        return nullable
+    return type(value) is str and shortest <= len(value) <= longest
+
+
+def _evidence(items: Any) -> list[dict] | None:
+    if type(items) is not list:
+        return None
+    out = []
+    for item in items:
+        if type(item) is not dict or not item.keys() <= _EVIDENCE_KEYS or item.get("kind") not in EVIDENCE_KINDS \
+                or not _text(item.get("reference"), 1000, shortest=1, nullable=False) \
+                or not _text(item.get("description"), 2000):
+            return None
+        sha = item.get("sha256")
+        if sha is not None and not (type(sha) is str and _SHA256.match(sha)):
+            return None
+        out.append({"kind": item["kind"], "reference": item["reference"], "description": item.get("description"), "sha256": sha})
+    return out
+
+
+_EVIDENCE_KEYS = frozenset({"kind", "reference", "description", "sha256"})
+_SCORE_KEYS = frozenset({"score", "justification", "evidence"})
+_KNOCKOUT_KEYS = frozenset({"code", "status", "description", "evidence"})
+_TOP_KEYS = frozenset({"enterprise_id", "project_id", "summary", "conflict", "scores", "knockouts"})
+
+
+def _well_formed(payload: Any) -> dict[str, Any] | None:
+    """What the schema loads from ``payload`` if it is plainly well formed, else None."""
+    if type(payload) is not dict or not payload.keys() <= _TOP_KEYS:
+        return None
+    enterprise_id, project_id = payload.get("enterprise_id"), payload.get("project_id")
+    if type(enterprise_id) is not int or not 1 <= enterprise_id <= _MAX_ID:
+        return None
+    if project_id is not None and (type(project_id) is not int or not 1 <= project_id <= _MAX_ID):
+        return None
+    if not _text(payload.get("summary"), 8000):
+        return None
+    conflict = payload.get("conflict")
+    if conflict is not None:
+        if type(conflict) is not dict or not conflict.keys() <= {"declared", "note"} or type(conflict.get("declared")) is not bool \
+                or not _text(conflict.get("note"), 2000):
+            return None
+        conflict = {"declared": conflict["declared"], "note": conflict.get("note")}
+    scores = {}
+    given = payload.get("scores", {})
+    if type(given) is not dict:
+        return None
+    for code, entry in given.items():
+        if type(code) is not str or type(entry) is not dict or not entry.keys() <= _SCORE_KEYS or "score" not in entry:
+            return None
+        score = entry["score"]
+        if score == "n/a":
+            score = None
+        elif type(score) is not int or not 0 <= score <= 4:
+            return None
+        if not _text(entry.get("justification"), 4000):
+            return None
+        evidence = _evidence(entry.get("evidence", []))
+        if evidence is None:
+            return None
+        scores[code] = {"score": score, "justification": entry.get("justification"), "evidence": evidence}
+    knockouts = []
+    given = payload.get("knockouts", [])
+    if type(given) is not list:
+        return None
+    for entry in given:
+        if type(entry) is not dict or not entry.keys() <= _KNOCKOUT_KEYS or type(entry.get("code")) is not str \
+                or entry.get("status") not in ("confirmed", "alleged") or not _text(entry.get("description", ""), 4000, nullable=False):
+            return None
+        evidence = _evidence(entry.get("evidence", []))
+        if evidence is None:
+            return None
+        knockouts.append({"code": entry["code"], "status": entry["status"], "description": entry.get("description", ""),
+                          "evidence": evidence})
+    return {"enterprise_id": enterprise_id, "project_id": project_id, "summary": payload.get("summary"), "conflict": conflict,
+            "scores": scores, "knockouts": knockouts}
+
+
 def parse(payload: Any, ruleset_document: dict[str, Any], *, complete: bool, partial: bool = False) -> dict[str, Any]:
     """Validate ``payload``; raise ValidationError listing every bad field path.
 
     ``complete`` requires every criterion and a conflict declaration (submission);
     ``partial`` accepts a subset of the top-level fields (an update)."""
     try:
-        schema = AssessmentInput()
-        # an update may leave out top-level fields, but what it sends must be whole
-        data = schema.load(payload or {}, partial=tuple(schema.fields) if partial else False)
+        data = None if partial else _well_formed(payload)
+        if data is None:
+            schema = _schema()
+            # an update may leave out top-level fields, but what it sends must be whole
+            data = schema.load(payload or {}, partial=tuple(schema.fields) if partial else False)
     except MarshmallowError as exc:
         flat = {k.replace(".value.", ".").removesuffix(".value"): v for k, v in flatten_errors(exc.messages).items()}
         raise ValidationError("the assessment has errors; see 'errors' for each field", flat) from None

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vetting import clock
@@ -28,10 +28,12 @@ from vetting.models import (
     Assessment,
     AssessmentStatus,
     CriterionScore,
+    Enterprise,
     EvidenceReference,
     FindingStatus,
     IdempotencyKey,
     KnockoutFinding,
+    Project,
     Role,
 )
 from vetting.services import audit
@@ -39,6 +41,7 @@ from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
 from vetting.services.assessments import check_targets
 from vetting.services.evaluation import evaluate_many
+from vetting.services.rows import insert_rows
 from vetting.services.rulesets import active_ruleset
 
 IMPORT_PATH = "import:assessments"
@@ -120,7 +123,7 @@ def _insert_chunk(session: Session, ruleset_id: int,
              "conflict_declared": data["conflict"]["declared"], "conflict_note": data["conflict"].get("note"),
              "summary": data.get("summary"), "created_at": now, "updated_at": now, "submitted_at": now, "version": 1}
             for data, _key, _digest, reviewer, _where in pending]
-    ids = list(session.scalars(insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), rows))
+    ids = insert_rows(session, Assessment, rows, return_ids=True)
     scores, evidence, findings, finding_evidence = [], [], [], []
     for assessment_id, (data, *_rest) in zip(ids, pending):
         for code, entry in data["scores"].items():
@@ -133,18 +136,44 @@ def _insert_chunk(session: Session, ruleset_id: int,
             findings.append({"assessment_id": assessment_id, "code": ko["code"], "status": FindingStatus(ko["status"]),
                              "description": ko.get("description") or ""})
             finding_evidence.append((assessment_id, ko.get("evidence") or ()))
-    if scores:
-        session.execute(insert(CriterionScore), scores)
-    if findings:
-        finding_ids = list(session.scalars(insert(KnockoutFinding).returning(KnockoutFinding.id, sort_by_parameter_order=True),
-                                           findings))
-        for finding_id, (assessment_id, items) in zip(finding_ids, finding_evidence):
-            evidence += [{"assessment_id": assessment_id, "criterion": None, "finding_id": finding_id, "kind": ev["kind"],
-                          "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
-                         for ev in items]
-    if evidence:
-        session.execute(insert(EvidenceReference), evidence)
+    insert_rows(session, CriterionScore, scores)
+    finding_ids = insert_rows(session, KnockoutFinding, findings, return_ids=True)
+    for finding_id, (assessment_id, items) in zip(finding_ids, finding_evidence):
+        evidence += [{"assessment_id": assessment_id, "criterion": None, "finding_id": finding_id, "kind": ev["kind"],
+                      "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
+                     for ev in items]
+    insert_rows(session, EvidenceReference, evidence)
     return ids
+
+
+def _groups(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    group: list[tuple[int, Any]] = []
+    for item in records:
+        group.append(item)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _prefetch(session: Session, group: list[tuple[int, Any]]) -> tuple[dict[tuple[int, str], IdempotencyKey], list[object]]:
+    """What a group of records will look up one by one, read in a few queries: the idempotency
+    keys they carry (by account and key), and the enterprises and projects they name (returned
+    to be held, so the session's identity map answers the lookups)."""
+    def ids(name: str) -> list[int]:
+        return sorted({r[name] for _n, r in group if isinstance(r, dict) and type(r.get(name)) is int and 0 < r[name] < 2**31})
+
+    keys = sorted({r["idempotency_key"] for _n, r in group if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)})
+    with session.no_autoflush:
+        stored = {(k.account_id, k.key): k for k in session.scalars(select(IdempotencyKey).where(IdempotencyKey.key.in_(keys)))} \
+            if keys else {}
+        held: list[object] = []
+        for model, name in ((Enterprise, "enterprise_id"), (Project, "project_id")):
+            wanted = ids(name)
+            if wanted:
+                held += session.scalars(select(model).where(model.id.in_(wanted))).all()
+    return stored, held
 
 
 def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[int, Any]], *, atomic: bool = False,
@@ -186,9 +215,8 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                 keys.append({"account_id": reviewer.id, "key": key, "method": "IMPORT", "path": IMPORT_PATH, "request_sha256": digest,
                              "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "created_at": clock.now(session)})
             events.append(("assessment.submit", "assessment", assessment_id, {"enterprise_id": data["enterprise_id"], "via": "import"}))
-        if keys:
-            session.execute(insert(IdempotencyKey), keys)
-        audit.record_many(session, actor, events)
+        insert_rows(session, IdempotencyKey, keys)
+        audit.append_many(session, actor, events)
         result = evaluate_many(session, actor, sorted(touched), trigger="import")
         report.decisions += result.evaluated
         if not atomic:
@@ -196,54 +224,53 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
         pending, touched = [], set()
 
     seen_keys: set[tuple[int, str]] = set()
-    for number, record in records:
-        if progress:
-            progress(1)
-        where = {"line": number}
-        if isinstance(record, dict) and record.get("idempotency_key") and isinstance(record["idempotency_key"], str):
-            where["idempotency_key"] = record["idempotency_key"]
-        try:
-            if not isinstance(record, dict):
-                raise ValidationError("the record is not an object", {"record": ["expected a JSON object"]})
-            if "__error__" in record:
-                raise ValidationError("the record cannot be read", {"record": [record["__error__"]]})
-            for name in ("reviewer", "idempotency_key"):
-                if record.get(name) is not None and not isinstance(record[name], str):
-                    raise ValidationError("the record has errors", {name: ["must be a string"]})
-            if len(record.get("idempotency_key") or "") > 200:
-                raise ValidationError("the record has errors", {"idempotency_key": ["at most 200 characters"]})
-            body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
-            reviewer = reviewer_for(record)
-            key = record.get("idempotency_key")
-            digest = _digest(body)
-            if key:
-                if (reviewer.id, key) in seen_keys:
-                    raise ValidationError("the record has errors", {"idempotency_key": ["appears twice in this import"]})
-                with session.no_autoflush:  # the chunk's pending rows are inserted together in flush_chunk
-                    stored = session.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == reviewer.id,
-                                                                         IdempotencyKey.key == key))
-                if stored is not None:
-                    if stored.request_sha256 != digest:
-                        raise ValidationError("the record has errors",
-                                              {"idempotency_key": ["already used for a different record"]})
-                    report.skipped.append({**where, **json.loads(stored.response_body or "{}")})
-                    continue
-                seen_keys.add((reviewer.id, key))
-            data = parse(body, document, complete=True)
-            check_targets(session, data["enterprise_id"], data.get("project_id"))
-            pending.append((data, key, digest, reviewer, where))
-            touched.add(data["enterprise_id"])
-            report.accepted.append(where)
-        except DomainError as exc:
-            report.rejected.append({**where, "message": exc.message, "errors": exc.details.get("errors") or {}})
-            continue
-        if len(pending) >= chunk:
-            flush_chunk()
+    for group in _groups(records, chunk):
+        stored_keys, held = _prefetch(session, group)
+        for number, record in group:
+            if progress:
+                progress(1)
+            where = {"line": number}
+            if isinstance(record, dict) and record.get("idempotency_key") and isinstance(record["idempotency_key"], str):
+                where["idempotency_key"] = record["idempotency_key"]
+            try:
+                if not isinstance(record, dict):
+                    raise ValidationError("the record is not an object", {"record": ["expected a JSON object"]})
+                if "__error__" in record:
+                    raise ValidationError("the record cannot be read", {"record": [record["__error__"]]})
+                for name in ("reviewer", "idempotency_key"):
+                    if record.get(name) is not None and not isinstance(record[name], str):
+                        raise ValidationError("the record has errors", {name: ["must be a string"]})
+                if len(record.get("idempotency_key") or "") > 200:
+                    raise ValidationError("the record has errors", {"idempotency_key": ["at most 200 characters"]})
+                body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
+                reviewer = reviewer_for(record)
+                key = record.get("idempotency_key")
+                digest = _digest(body)
+                if key:
+                    if (reviewer.id, key) in seen_keys:
+                        raise ValidationError("the record has errors", {"idempotency_key": ["appears twice in this import"]})
+                    stored = stored_keys.get((reviewer.id, key))
+                    if stored is not None:
+                        if stored.request_sha256 != digest:
+                            raise ValidationError("the record has errors",
+                                                  {"idempotency_key": ["already used for a different record"]})
+                        report.skipped.append({**where, **json.loads(stored.response_body or "{}")})
+                        continue
+                    seen_keys.add((reviewer.id, key))
+                data = parse(body, document, complete=True)
+                check_targets(session, data["enterprise_id"], data.get("project_id"))
+                pending.append((data, key, digest, reviewer, where))
+                touched.add(data["enterprise_id"])
+                report.accepted.append(where)
+            except DomainError as exc:
+                report.rejected.append({**where, "message": exc.message, "errors": exc.details.get("errors") or {}})
+                continue
+        flush_chunk()
+        del held
     if atomic and report.rejected:
         session.rollback()
         report.committed = False
         report.decisions = 0
         return report
-    flush_chunk()
     session.commit()
     return report
