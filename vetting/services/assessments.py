@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from vetting import clock
 from vetting.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from vetting.models import Account, Assessment, AssessmentStatus, Decision, Role
+from vetting.models import Account, Assessment, AssessmentStatus, Decision, Role, Ruleset
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.evaluation import evaluate_enterprise
+from vetting.services.rulesets import document_of
 
 
 def _load_for_action(session: Session, actor: Actor, assessment_id: int) -> Assessment:
@@ -37,21 +38,17 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> tuple[Assessme
     assessment = _load_for_action(session, actor, assessment_id)
     if assessment.status is not AssessmentStatus.DRAFT:
         raise Conflict(f"assessment {assessment_id} is {assessment.status.value}, not a draft", conflicting_id=assessment_id)
-    import json as _json
 
     from vetting.models import Ruleset
     from vetting.services.assessment_input import parse
 
     ruleset = session.get(Ruleset, assessment.ruleset_id)
-    parse(stored_payload(assessment), _json.loads(ruleset.document), complete=True)
+    parse(stored_payload(assessment), document_of(ruleset), complete=True)
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_at = clock.now(session)
     session.flush()
-    audit.record(session, actor, "assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})
-    decision = evaluate_enterprise(session, actor, assessment.enterprise_id, trigger=f"assessment.submit:{assessment.id}")
-    audit.record(session, actor, "decision.store", "decision", decision.id,
-                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
-    session.commit()
+    decision = _reevaluate(session, actor, assessment.enterprise_id, f"assessment.submit:{assessment.id}", [
+        ("assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})])
     return assessment, decision
 
 
@@ -67,13 +64,22 @@ def withdraw(session: Session, actor: Actor, assessment_id: int, reason: str) ->
     assessment.withdrawn_at = clock.now(session)
     assessment.withdraw_reason = reason.strip()
     session.flush()
-    audit.record(session, actor, "assessment.withdraw", "assessment", assessment.id,
-                 {"enterprise_id": assessment.enterprise_id, "reason": assessment.withdraw_reason})
-    decision = evaluate_enterprise(session, actor, assessment.enterprise_id, trigger=f"assessment.withdraw:{assessment.id}")
-    audit.record(session, actor, "decision.store", "decision", decision.id,
-                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
-    session.commit()
+    decision = _reevaluate(session, actor, assessment.enterprise_id, f"assessment.withdraw:{assessment.id}", [
+        ("assessment.withdraw", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id, "reason": assessment.withdraw_reason})])
     return assessment, decision
+
+
+def _reevaluate(session: Session, actor: Actor, enterprise_id: int, trigger: str, events: list, ruleset: Ruleset | None = None) -> Decision:
+    """Re-evaluate the enterprise after a change and commit, with the change's audit ``events``,
+    the proposal's if any and the decision's appended together at the end: the audit chain is
+    locked from the first append to the commit, so appending last keeps concurrent submissions
+    from waiting on each other's evaluation."""
+    decision = evaluate_enterprise(session, actor, enterprise_id, trigger=trigger, ruleset=ruleset, audit_events=events)
+    events.append(("decision.store", "decision", decision.id,
+                   {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes}))
+    audit.append_many(session, actor, events)
+    session.commit()
+    return decision
 
 
 # -- drafts ------------------------------------------------------------------------------------
@@ -143,14 +149,13 @@ def _apply(session: Session, assessment: Assessment, data: dict) -> None:
 
 def create_draft(session: Session, actor: Actor, payload: dict) -> Assessment:
     """File a draft assessment against the active ruleset; it counts only once submitted."""
-    import json as _json
 
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
 
     account = _require_reviewer(actor)
     ruleset = active_ruleset(session)
-    data = parse(payload, _json.loads(ruleset.document), complete=False)
+    data = parse(payload, document_of(ruleset), complete=False)
     assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
                             status=AssessmentStatus.DRAFT)
     with session.no_autoflush:
@@ -166,33 +171,28 @@ def create_draft(session: Session, actor: Actor, payload: dict) -> Assessment:
 def file_and_submit(session: Session, actor: Actor, payload: dict) -> tuple[Assessment, Decision]:
     """File a complete assessment and submit it in one transaction: it counts at once, and the
     enterprise is re-evaluated (what :func:`create_draft` then :func:`submit` do, in one step)."""
-    import json as _json
 
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
 
     account = _require_reviewer(actor)
     ruleset = active_ruleset(session)
-    data = parse(payload, _json.loads(ruleset.document), complete=True)
+    data = parse(payload, document_of(ruleset), complete=True)
     assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
                             status=AssessmentStatus.SUBMITTED, submitted_at=clock.now(session))
     with session.no_autoflush:
         _apply(session, assessment, data)
     session.add(assessment)
     session.flush()
-    audit.record(session, actor, "assessment.create", "assessment", assessment.id,
-                 {"enterprise_id": assessment.enterprise_id, "ruleset": ruleset.version})
-    audit.record(session, actor, "assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})
-    decision = evaluate_enterprise(session, actor, assessment.enterprise_id, trigger=f"assessment.submit:{assessment.id}")
-    audit.record(session, actor, "decision.store", "decision", decision.id,
-                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
-    session.commit()
+    decision = _reevaluate(session, actor, assessment.enterprise_id, f"assessment.submit:{assessment.id}", [
+        ("assessment.create", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id, "ruleset": ruleset.version}),
+        ("assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id}),
+    ], ruleset)
     return assessment, decision
 
 
 def update_draft(session: Session, actor: Actor, assessment_id: int, payload: dict, *, if_match: int | None) -> Assessment:
     """Change a draft. ``if_match`` must be the version the caller read (else 412)."""
-    import json as _json
 
     from vetting.errors import PreconditionFailed
     from vetting.models import Ruleset
@@ -209,7 +209,7 @@ def update_draft(session: Session, actor: Actor, assessment_id: int, payload: di
     payload = dict(payload or {})
     payload.setdefault("enterprise_id", assessment.enterprise_id)
     ruleset = session.get(Ruleset, assessment.ruleset_id)
-    data = parse(payload, _json.loads(ruleset.document), complete=False, partial=True)
+    data = parse(payload, document_of(ruleset), complete=False, partial=True)
     _apply(session, assessment, {k: v for k, v in data.items() if k in payload})
     assessment.updated_at = clock.now(session)
     session.flush()
@@ -246,7 +246,6 @@ def stored_payload(assessment: Assessment) -> dict:
 def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> tuple[Assessment, Decision]:
     """Replace a submitted assessment by a new version: the new one is submitted and counts, the
     old one becomes ``superseded`` and stays readable; the enterprise is re-evaluated."""
-    import json as _json
 
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
@@ -260,7 +259,7 @@ def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> 
     payload.setdefault("enterprise_id", old.enterprise_id)
     if payload["enterprise_id"] != old.enterprise_id:
         raise ValidationError("an amendment is about the same enterprise", {"enterprise_id": [f"must be {old.enterprise_id}"]})
-    data = parse(payload, _json.loads(ruleset.document), complete=True)
+    data = parse(payload, document_of(ruleset), complete=True)
     new = Assessment(association_id=old.association_id, reviewer_id=actor.id if isinstance(actor, Account) else old.reviewer_id,
                      ruleset_id=ruleset.id, status=AssessmentStatus.SUBMITTED, supersedes_id=old.id,
                      project_id=old.project_id, submitted_at=clock.now(session))
@@ -270,11 +269,8 @@ def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> 
     session.flush()
     session.add(new)
     session.flush()
-    audit.record(session, actor, "assessment.amend", "assessment", new.id, {"supersedes": old.id, "enterprise_id": new.enterprise_id})
-    decision = evaluate_enterprise(session, actor, new.enterprise_id, trigger=f"assessment.amend:{new.id}")
-    audit.record(session, actor, "decision.store", "decision", decision.id,
-                 {"enterprise_id": decision.enterprise_id, "outcome": decision.outcome.value, "reasons": decision.reason_codes})
-    session.commit()
+    decision = _reevaluate(session, actor, new.enterprise_id, f"assessment.amend:{new.id}", [
+        ("assessment.amend", "assessment", new.id, {"supersedes": old.id, "enterprise_id": new.enterprise_id})])
     return new, decision
 
 
@@ -293,7 +289,6 @@ def file(session: Session, actor: Actor, payload: dict, *, submit_now: bool, ass
     """Save a draft (new, or ``assessment_id`` at version ``if_match``) and, with
     ``submit_now``, submit it. A submission is checked for completeness before anything is
     written, so a refused submission leaves no half-saved change behind."""
-    import json as _json
 
     from vetting.services.assessment_input import parse
     from vetting.services.evaluation import latest_decision
@@ -304,7 +299,7 @@ def file(session: Session, actor: Actor, payload: dict, *, submit_now: bool, ass
         assessment, after = file_and_submit(session, actor, payload)
         return Filed(assessment, before, after)
     if submit_now:
-        parse(payload, _json.loads(active_ruleset(session).document), complete=True)
+        parse(payload, document_of(active_ruleset(session)), complete=True)
     if assessment_id is None:
         assessment = create_draft(session, actor, payload)
     else:
@@ -370,13 +365,12 @@ def visible(session: Session, actor: Actor, assessment_id: int) -> Assessment:
 def validate(session: Session, actor: Actor, payload: dict, *, complete: bool = True) -> str:
     """Check ``payload`` as :func:`create_draft` (``complete``: as :func:`submit`) would,
     writing nothing; returns the version of the ruleset it was checked against."""
-    import json as _json
 
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
 
     _require_reviewer(actor)
     ruleset = active_ruleset(session)
-    data = parse(payload, _json.loads(ruleset.document), complete=complete)
+    data = parse(payload, document_of(ruleset), complete=complete)
     check_targets(session, data["enterprise_id"], data.get("project_id"))
     return ruleset.version

@@ -260,9 +260,10 @@ def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rul
 
 
 def evaluate_enterprise(session: Session, actor: Actor, enterprise_id: int, *, trigger: str,
-                        ruleset: Ruleset | None = None) -> Decision:
+                        ruleset: Ruleset | None = None, audit_events: list | None = None) -> Decision:
     """Evaluate one enterprise under the active ruleset and store the decision (flushes only:
-    the calling service owns the transaction)."""
+    the calling service owns the transaction). With ``audit_events``, the audit events of a
+    proposal are added to that list for the caller to append, instead of appended here."""
     if session.get(Enterprise, enterprise_id) is None:
         raise NotFound(f"no enterprise {enterprise_id}")
     ruleset = ruleset or active_ruleset(session)
@@ -273,7 +274,7 @@ def evaluate_enterprise(session: Session, actor: Actor, enterprise_id: int, *, t
     session.flush()
     from vetting.services import listings
 
-    listings.on_decision(session, actor or SYSTEM, decision)
+    listings.on_decision(session, actor or SYSTEM, decision, audit_events=audit_events)
     return decision
 
 

@@ -106,17 +106,19 @@ class DecisionMade:
                    tuple(decision.reason_codes), decision.document)
 
 
-def on_decision(session: Session, actor: Actor, decision: Decision) -> Listing | None:
+def on_decision(session: Session, actor: Actor, decision: Decision, *, audit_events: list | None = None) -> Listing | None:
     """Propose what ``decision`` calls for (flushes; the caller's transaction commits it).
 
     RED or BLACK differing from the active list proposes that list; NONE while on a list
     proposes the removal. An open proposal that the decision no longer calls for is withdrawn;
-    one it still calls for stands as it is. Returns the new proposal, if any."""
-    created = on_decisions(session, actor, [DecisionMade.of(decision)])
+    one it still calls for stands as it is. Returns the new proposal, if any. With
+    ``audit_events``, the audit events are added to that list for the caller to append."""
+    created = on_decisions(session, actor, [DecisionMade.of(decision)], audit_events=audit_events)
     return session.get(Listing, created[0]) if created else None
 
 
-def on_decisions(session: Session, actor: Actor, decisions: Sequence[DecisionMade]) -> list[int]:
+def on_decisions(session: Session, actor: Actor, decisions: Sequence[DecisionMade], *,
+                 audit_events: list | None = None) -> list[int]:
     """:func:`on_decision` for many decisions at once, with the same effects in the same order:
     the enterprises' current listings are read in one query, and the new proposals, their
     events, notices and audit events are inserted a batch at a time. Returns the ids of the new
@@ -126,14 +128,14 @@ def on_decisions(session: Session, actor: Actor, decisions: Sequence[DecisionMad
     seen: set[int] = set()
     for made in decisions:
         if made.enterprise_id in seen:  # a later decision on the same enterprise sees what the earlier ones did
-            created += _apply(session, actor, run)
+            created += _apply(session, actor, run, audit_events)
             run, seen = [], set()
         run.append(made)
         seen.add(made.enterprise_id)
-    return created + _apply(session, actor, run)
+    return created + _apply(session, actor, run, audit_events)
 
 
-def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade]) -> list[int]:
+def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade], into: list | None) -> list[int]:
     """:func:`on_decisions` for decisions on distinct enterprises."""
     if not decisions:
         return []
@@ -211,7 +213,11 @@ def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade]) ->
         notices.append(_proposal_notice(row, listing_id, name, email, active.get(made.enterprise_id), now))
     insert_rows(session, ListingEvent, events)
     insert_rows(session, Notice, notices)
-    audit.append_many(session, actor, [event for i in range(len(plans)) for event in audit_events[i]])
+    ordered = [event for i in range(len(plans)) for event in audit_events[i]]
+    if into is not None:
+        into.extend(ordered)
+    else:
+        audit.append_many(session, actor, ordered)
     return ids
 
 

@@ -102,6 +102,18 @@ def _activate(session: Session, actor: Actor, row: Ruleset) -> None:
                  {"version": row.version, "previous": current.version if current is not None and current.id != row.id else None})
 
 
+_documents: dict[str, dict[str, Any]] = {}
+
+
+def document_of(ruleset: Ruleset) -> dict[str, Any]:
+    """The parsed document of a stored ruleset, parsed once per content hash (a stored ruleset
+    never changes). Shared between callers: read it, never change it."""
+    document = _documents.get(ruleset.content_hash)
+    if document is None:
+        document = _documents[ruleset.content_hash] = json.loads(ruleset.document)
+    return document
+
+
 def active_ruleset(session: Session) -> Ruleset:
     row = session.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE))
     if row is None:
