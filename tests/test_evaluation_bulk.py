@@ -47,6 +47,9 @@ def register(tmp_path_factory):
                 s.execute(update(Assessment).where(Assessment.id == aid).values(status=rnd.choice(["withdrawn", "superseded", "draft"])))
             for aid in rnd.sample(a_ids, len(a_ids) // 8):
                 s.execute(update(Assessment).where(Assessment.id == aid).values(conflict_declared=rnd.choice([None, True])))
+            for aid in rnd.sample(a_ids, len(a_ids) // 5):
+                s.execute(update(Assessment).where(Assessment.id == aid).values(
+                    submitted_at=datetime(2026, 5, 4, 3, 2, 1, rnd.choice([1, 120000, 999999]), tzinfo=timezone.utc)))
             for aid in rnd.sample(a_ids, len(a_ids) // 4):
                 for code in rnd.sample(["KO1", "KO2", "KO3", "SANCTIONS"], rnd.randint(1, 3)):
                     fid = s.scalar(insert(KnockoutFinding).values(
@@ -94,6 +97,28 @@ def test_facts_are_those_of_the_row_by_row_queries(register, monkeypatch):
             assert all(repr(got[k]) == repr(expected[k]) and got[k] == expected[k] for k in batch)
         assert any(a.knockouts and any(k.evidence for k in a.knockouts) for f in facts.values() for a in f.assessments)
         assert any(s.score is None for f in facts.values() for a in f.assessments for s in a.scores)
+
+
+def test_facts_of_a_few_enterprises_read_in_one_statement_are_those_of_the_row_by_row_queries(register, monkeypatch):
+    with register.session() as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: other databases read a few enterprises as they read many")
+        ids = _enterprise_ids(s)
+        calls = []
+        real = evaluation._load_few
+        monkeypatch.setattr(evaluation, "_load_few", lambda *a: calls.append(1) or real(*a))
+        few = [batch for size in (1, 3, evaluation._FEW) for batch in (ids[i:i + size] for i in range(0, len(ids), size))]
+        got = [evaluation.load_facts(s, batch) for batch in few]
+        assert len(calls) == len(few)
+        monkeypatch.setattr(evaluation, "_aggregates_scores", lambda session: False)
+        for batch, facts in zip(few, got):
+            expected = evaluation.load_facts(s, batch)
+            assert list(facts) == list(expected)
+            assert all(repr(facts[k]) == repr(expected[k]) and facts[k] == expected[k] for k in batch)
+        flat = [f for facts in got for f in facts.values()]
+        assert any(f.projects for f in flat) and any(f.member_associations for f in flat)
+        assert any(a.submitted_at and "." in a.submitted_at for f in flat for a in f.assessments)
+        assert any(a.knockouts and any(k.evidence for k in a.knockouts) for f in flat for a in f.assessments)
 
 
 def test_bulk_decisions_are_stored_as_one_by_one(register):

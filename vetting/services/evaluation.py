@@ -17,10 +17,10 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import BindParameter, ColumnElement, Integer, any_, bindparam, select, text
+from sqlalchemy import BindParameter, ColumnElement, Integer, Text, any_, bindparam, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,8 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
     assessment (:func:`_load_scores_aggregated`); elsewhere row by row. Both give equal facts in
     the same order (the inputs hash of a decision depends on it)."""
     ids = list(enterprise_ids)
+    if len(ids) <= _FEW and _aggregates_scores(session):
+        return _facts(ids, *_load_few(session, ids))
     among = _among_for(session)
     members: dict[int, set[str]] = defaultdict(set)
     for ent_id, code in session.execute(
@@ -140,6 +142,13 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
         ):
             findings[aid].append(Finding(code, status.value, tuple(evidence_by_finding.get(fid, ())), description or ""))
 
+    return _facts(ids, members, projects, assessment_rows, scores, findings)
+
+
+def _facts(ids: list[int], members: dict[int, set[str]], projects: dict[int, list[rules.ProjectFacts]],
+           assessment_rows: Sequence, scores: dict[int, list[rules.CriterionScore]],
+           findings: dict[int, list[rules.KnockoutFinding]]) -> dict[int, rules.EnterpriseFacts]:
+    """The facts of each of ``ids`` from what :func:`load_facts` read, in its orders."""
     assessments: dict[int, list[rules.AssessmentFacts]] = defaultdict(list)
     for r in assessment_rows:
         assessments[r.enterprise_id].append(
@@ -205,7 +214,7 @@ def _load_scores_aggregated(session: Session, assessment_ids: Sequence[int],
                             evidence_by_finding: dict[int, list[rules.Evidence]]) -> None:
     """The PostgreSQL form of the score and evidence queries of :func:`load_facts`: the same
     facts, read as one JSON array of scores and one of evidence per assessment."""
-    Evidence, Score = rules.Evidence, rules.CriterionScore
+    Evidence = rules.Evidence
     ids = list(assessment_ids)
     # Evidence on knock-out findings is rare: it is read row by row, as the generic path does.
     for finding_id, kind, reference in session.execute(
@@ -215,10 +224,20 @@ def _load_scores_aggregated(session: Session, assessment_ids: Sequence[int],
     ):
         evidence_by_finding[finding_id].append(Evidence(kind, reference))
     loads = orjson.loads
+    _scores_from_json(((aid, loads(document)) for aid, document in session.execute(_CRITERION_EVIDENCE_BY_ASSESSMENT, {"ids": ids})),
+                      ((aid, loads(document)) for aid, document in session.execute(_SCORES_BY_ASSESSMENT, {"ids": ids})), scores)
+
+
+def _scores_from_json(evidence_arrays: Iterable[tuple[int, list]], score_arrays: Iterable[tuple[int, list]],
+                      scores: dict[int, list[rules.CriterionScore]]) -> None:
+    """Scores with their evidence from the per-assessment arrays of the aggregated queries:
+    ``[criterion, kind, reference]`` in evidence id order and ``[criterion, score, justification]``
+    in criterion order. The evidence arrays are read first, as the queries are run."""
+    Evidence, Score = rules.Evidence, rules.CriterionScore
     evidence: dict[int, dict[str, list[rules.Evidence]]] = {}
-    for aid, document in session.execute(_CRITERION_EVIDENCE_BY_ASSESSMENT, {"ids": ids}):
+    for aid, items in evidence_arrays:
         by_criterion: dict[str, list[rules.Evidence]] = {}
-        for criterion, kind, reference in loads(document):
+        for criterion, kind, reference in items:
             found = by_criterion.get(criterion)
             if found is None:
                 by_criterion[criterion] = [Evidence(kind, reference)]
@@ -226,13 +245,84 @@ def _load_scores_aggregated(session: Session, assessment_ids: Sequence[int],
                 found.append(Evidence(kind, reference))
         evidence[aid] = by_criterion
     no_evidence: dict[str, list[rules.Evidence]] = {}
-    for aid, document in session.execute(_SCORES_BY_ASSESSMENT, {"ids": ids}):
+    for aid, items in score_arrays:
         get_evidence = evidence.get(aid, no_evidence).get
         out = []
-        for criterion, score, justification in loads(document):
+        for criterion, score, justification in items:
             ev = get_evidence(criterion)
             out.append(Score(criterion, score, justification, tuple(ev) if ev else ()))
         scores[aid] = out
+
+
+#: Up to this many enterprises (the one a submission re-evaluates, say), PostgreSQL reads
+#: everything in one statement: the seven reads of :func:`load_facts` as seven JSON arrays of one
+#: row, in the same orders. One round trip instead of seven is most of the time a single
+#: evaluation spends reading.
+_FEW = 20
+_FACTS_IN_ONE = text("""
+WITH a AS (
+  SELECT a.id, a.enterprise_id, s.code, a.status, a.conflict_declared, a.project_id,
+         to_char(a.submitted_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS submitted_at
+  FROM assessments a JOIN associations s ON s.id = a.association_id
+  WHERE a.enterprise_id = ANY(:ids) AND a.status = ANY(:statuses)
+)
+SELECT
+  (SELECT json_agg(json_build_array(m.enterprise_id, s.code)) FROM memberships m JOIN associations s ON s.id = m.association_id
+   WHERE m.enterprise_id = ANY(:ids) AND m.ended_on IS NULL)::text,
+  (SELECT json_agg(json_build_array(p.id, p.enterprise_id, p.host_country, p.equator_category, p.brigc_class) ORDER BY p.id)
+   FROM projects p WHERE p.enterprise_id = ANY(:ids))::text,
+  (SELECT json_agg(json_build_array(id, enterprise_id, code, status, conflict_declared, project_id, submitted_at) ORDER BY id)
+   FROM a)::text,
+  (SELECT json_agg(json_build_array(e.finding_id, e.kind, e.reference) ORDER BY e.id) FROM evidence_references e
+   WHERE e.assessment_id IN (SELECT id FROM a) AND e.finding_id IS NOT NULL)::text,
+  (SELECT json_agg(json_build_array(assessment_id, doc)) FROM (
+     SELECT assessment_id, json_agg(json_build_array(criterion, kind, reference) ORDER BY id) AS doc FROM evidence_references
+     WHERE assessment_id IN (SELECT id FROM a) AND finding_id IS NULL AND criterion IS NOT NULL GROUP BY assessment_id) t)::text,
+  (SELECT json_agg(json_build_array(assessment_id, doc)) FROM (
+     SELECT assessment_id, json_agg(json_build_array(criterion, score, justification) ORDER BY criterion) AS doc
+     FROM assessment_scores WHERE assessment_id IN (SELECT id FROM a) GROUP BY assessment_id) t)::text,
+  (SELECT json_agg(json_build_array(f.id, f.assessment_id, f.code, f.status, f.description) ORDER BY f.id)
+   FROM knockout_findings f WHERE f.assessment_id IN (SELECT id FROM a))::text
+""").bindparams(bindparam("ids", type_=postgresql.ARRAY(Integer)), bindparam("statuses", type_=postgresql.ARRAY(Text)))
+
+
+@dataclass(frozen=True)
+class _AssessmentRow:
+    id: int
+    enterprise_id: int
+    code: str
+    status: AssessmentStatus
+    conflict_declared: bool
+    project_id: int | None
+    submitted_at: datetime | None
+
+
+def _load_few(session: Session, ids: list[int]) -> tuple:
+    """What :func:`load_facts` reads, for a few enterprises on PostgreSQL, in one statement."""
+    row = session.execute(_FACTS_IN_ONE, {"ids": ids, "statuses": [s.value for s in _INPUT_STATUSES]}).one()
+    members_json, projects_json, assessments_json, finding_evidence_json, evidence_json, scores_json, findings_json = (
+        orjson.loads(v) if v is not None else [] for v in row)
+    members: dict[int, set[str]] = defaultdict(set)
+    for ent_id, code in members_json:
+        members[ent_id].add(code)
+    projects: dict[int, list[rules.ProjectFacts]] = defaultdict(list)
+    for project_id, ent_id, host_country, equator_category, brigc_class in projects_json:
+        projects[ent_id].append(rules.ProjectFacts(id=project_id, host_country=host_country, equator_category=equator_category,
+                                                   brigc_class=brigc_class))
+    assessment_rows = [
+        _AssessmentRow(aid, ent_id, code, AssessmentStatus(status), conflict, project_id,
+                       datetime.fromisoformat(submitted).replace(tzinfo=timezone.utc) if submitted else None)
+        for aid, ent_id, code, status, conflict, project_id, submitted in assessments_json
+    ]
+    evidence_by_finding: dict[int, list[rules.Evidence]] = defaultdict(list)
+    for finding_id, kind, reference in finding_evidence_json:
+        evidence_by_finding[finding_id].append(rules.Evidence(kind, reference))
+    scores: dict[int, list[rules.CriterionScore]] = defaultdict(list)
+    _scores_from_json(evidence_json, scores_json, scores)
+    findings: dict[int, list[rules.KnockoutFinding]] = defaultdict(list)
+    for finding_id, aid, code, status, description in findings_json:
+        findings[aid].append(rules.KnockoutFinding(code, status, tuple(evidence_by_finding.get(finding_id, ())), description or ""))
+    return members, projects, assessment_rows, scores, findings
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
