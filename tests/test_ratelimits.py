@@ -45,3 +45,19 @@ def test_filings_are_limited_more_tightly(limited):
     assert statuses == [422, 422, 429]
     page = limited.get("/")
     assert page.status_code == 200  # reads have their own, larger budget
+
+
+def test_each_public_read_has_its_own_budget_and_reports_it(limited):
+    lookup = "/api/v1/enterprises?identifier=uscc:91110000MA01ABCD2X"  # an invalid check digit: 422, still counted
+    answers = [limited.get(lookup) for _ in range(3)]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+    assert all(a.headers["X-RateLimit-Limit"] == "3" and int(a.headers["Retry-After"]) >= 0 for a in answers)
+    assert int(answers[0].headers["X-RateLimit-Reset"]) > 0
+    assert limited.head(lookup).status_code != 429  # only GET is limited
+    refused = limited.get(lookup)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["message"] == "3 per 1 minute" and refused.headers["X-RateLimit-Remaining"] == "0"
+    other = limited.get("/api/v1/rulesets/active")  # another endpoint: a budget of its own
+    assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "2"
+    unlimited = limited.get("/healthz")
+    assert unlimited.status_code == 200 and "X-RateLimit-Limit" not in unlimited.headers

@@ -163,3 +163,95 @@ def test_an_overlong_query_is_refused_with_the_field_named(client):
     resp = client.get("/api/v1/enterprises", query_string={"q": "x" * 201})
     assert resp.status_code == 422 and "q" in resp.get_json()["errors"]
     assert client.get("/search", query_string={"q": "港" * 5000}).status_code == 200  # the page reads the first 200
+
+
+def test_identifier_answer_is_what_the_schema_dumps(client, session, register):
+    """The identifier lookup builds its answer without the schema; it must stay the same."""
+    from vetting.api.enterprises import SearchOut
+    from vetting.models import BrigcClass, EquatorCategory, Identifier, Project
+    from vetting.services.search import by_identifier
+
+    full, bare = valid_uscc(781), valid_uscc(782)
+    ent = register("Answer Shape Works Co., Ltd.", "答案形状工程有限公司", aliases=("Answer Shape", "ASW"), uscc=full)
+    ent.identifiers.append(Identifier(scheme="lei", value="529900T8BM49AURSDO55"))
+    ent.projects = [Project(name="Lusaka Ring Road", host_country="ZM", sector="transport", equator_category=EquatorCategory.A,
+                            brigc_class=BrigcClass.YELLOW, start_year=2019),
+                    Project(name="Harbour Crane", host_country="TZ", sector="water")]
+    register("Bare Works Co., Ltd.", uscc=bare)
+    session.flush()
+    for uscc in (full, bare):
+        resp = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{uscc}", "limit": 7, "offset": 3})
+        assert resp.status_code == 200 and resp.mimetype == "application/json"
+        hit = by_identifier(session, f"uscc:{uscc}")
+        expected = SearchOut().dump({"total": 1, "limit": 7, "offset": 0, "results": [
+            {"enterprise": hit.enterprise, "score": hit.match.score, "matched_name": hit.match.name,
+             "explanation": hit.match.explanation, "list": hit.list}]})
+        assert resp.get_json() == expected
+    shown = resp.get_json()["results"][0]["enterprise"]
+    assert shown["chinese_name"] is None and shown["aliases"] == [] and shown["projects"] == []
+    listed = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{full}"}).get_json()["results"][0]
+    assert listed["enterprise"]["aliases"] == ["Answer Shape", "ASW"] and len(listed["enterprise"]["identifiers"]) == 2
+    assert listed["enterprise"]["projects"][0]["equator_category"] == "A" and listed["enterprise"]["projects"][1]["start_year"] is None
+
+
+def test_identifier_answer_is_cached_by_etag_until_it_changes(client, session, register):
+    uscc = valid_uscc(783)
+    ent = register("Etag Works Co., Ltd.", uscc=uscc)
+    first = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{uscc}"})
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"].startswith("public")
+    again = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{uscc}"}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    ent.legal_name = "Etag Works Renamed Co., Ltd."
+    session.flush()
+    changed = client.get("/api/v1/enterprises", query_string={"identifier": f"uscc:{uscc}"}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["results"][0]["enterprise"]["legal_name"] == "Etag Works Renamed Co., Ltd."
+
+
+def test_an_engine_bound_session_reads_outside_the_session_with_the_same_answer(engine):
+    """On PostgreSQL a request's session (bound to the engine, not in a transaction) reads an
+    identifier through the driver alone; the card is the one the session reads, a lost
+    connection is an OperationalError (503) and the pool recovers."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the driver-level read is PostgreSQL's")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from vetting.errors import NotFound
+    from vetting.models import BrigcClass, Enterprise, Identifier, Project
+    from vetting.services.search import by_identifier
+
+    uscc = valid_uscc(785)
+    with Session(engine) as s:
+        ent = Enterprise(legal_name="Driver Read Works Co., Ltd.", chinese_name="驱动读取工程有限公司", country="CN", sector="power",
+                         aliases=[EnterpriseAlias(name="Driver Read")],
+                         identifiers=[Identifier(scheme="uscc", value=uscc)],
+                         projects=[Project(name="Dam", host_country="LA", sector="power", brigc_class=BrigcClass.GREEN, start_year=2020)])
+        s.add(ent)
+        s.commit()
+        ent_id = ent.id
+    app_name = "vetting-driver-read-test"
+    own = create_engine(engine.url, pool_size=1, connect_args={"application_name": app_name})
+    try:
+        with Session(own) as s:
+            direct = by_identifier(s, f"uscc:{uscc}")
+            assert not s.in_transaction()  # the session itself never connected
+            with s.begin():
+                through_session = by_identifier(s, f"uscc:{uscc}")
+            assert direct == through_session and direct.enterprise.id == ent_id
+            assert direct.enterprise.projects[0].brigc_class == "green" and direct.list is None
+            with pytest.raises(NotFound):
+                by_identifier(s, f"uscc:{valid_uscc(786)}")
+            with engine.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+                              {"name": app_name})
+            with pytest.raises(OperationalError):
+                by_identifier(s, f"uscc:{uscc}")
+            assert by_identifier(s, f"uscc:{uscc}") == direct  # a fresh connection answers
+    finally:
+        own.dispose()
+        with Session(engine) as s:
+            s.delete(s.get(Enterprise, ent_id))
+            s.commit()

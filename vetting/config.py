@@ -34,7 +34,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_DB_TIMEOUT", "5", "Seconds to wait for a database connection or lock before failing fast."),
     Setting("VETTING_LOG_LEVEL", "INFO", "Python logging level."),
     Setting("VETTING_SECURE_COOKIES", "false", "Send the sign-in cookie over HTTPS only; set true behind TLS."),
-    Setting("VETTING_RATELIMIT_STORAGE_URL", "memory://", "Where rate-limit counters live; a shared store (redis://host:6379) for several instances."),
+    Setting("VETTING_RATELIMIT_STORAGE_URL", "lazy-memory://", "Where rate-limit counters live: this process's memory by default; a shared store (redis://host:6379) for several instances."),
     Setting("VETTING_RATELIMIT_PUBLIC", "300 per minute", "Limit per client address on public reads (search, lists, enterprise pages)."),
     Setting("VETTING_RATELIMIT_SENSITIVE", "10 per minute", "Limit per client address on sign-in and on public filings (objections, repair requests)."),
     Setting("VETTING_SIGNIN_MAX_FAILURES", "5", "Failed sign-ins for one email, within VETTING_SIGNIN_FAILURE_WINDOW, after which that email is locked."),
@@ -126,7 +126,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     values["VETTING_LOG_LEVEL"] = str(values.get("VETTING_LOG_LEVEL", "INFO")).upper()
     values["VETTING_TRUSTED_PROXIES"] = int(values.get("VETTING_TRUSTED_PROXIES") or 0)
     values.setdefault("VETTING_RELEASE_SCHEDULE", "0 2 * * *")
-    values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "memory://")
+    values.setdefault("VETTING_RATELIMIT_STORAGE_URL", "lazy-memory://")
     values.setdefault("VETTING_RATELIMIT_PUBLIC", "300 per minute")
     values.setdefault("VETTING_RATELIMIT_SENSITIVE", "10 per minute")
     for name, default in (("VETTING_SIGNIN_MAX_FAILURES", 5), ("VETTING_SIGNIN_FAILURE_WINDOW", 15), ("VETTING_SIGNIN_LOCKOUT", 15),

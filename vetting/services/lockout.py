@@ -7,7 +7,7 @@ address. When ``max_failures`` failures fall within ``window`` the subject is re
 
 The counters live in the database (table ``auth_failures``), not in Flask-Limiter's storage.
 Every instance of the service already shares the database, so the count is the same whichever
-instance or worker process a request reaches; the limiter's default storage (``memory://``)
+instance or worker process a request reaches; the limiter's default storage (``lazy-memory://``)
 is per process and would grant each process its own set of guesses unless a shared store is
 configured. The database also keeps the count across restarts and commits a lock together
 with its audit event. The cost is one indexed read per bearer-token request and one write

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import (BindParameter, CompoundSelect, Integer, Row, Select, String, bindparam, case, cast, delete, func, insert,
                         literal_column, null, select, union_all)
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from vetting.db import single_statement_read
@@ -201,22 +203,79 @@ def _card_statements() -> tuple[CompoundSelect, CompoundSelect]:
     return by_ids, by_identifier
 
 
-def _read_cards(rows: Iterable[Row]) -> dict[int, tuple[EnterpriseCard, str | None]]:
-    found: dict[int, tuple[Row, list, list, list]] = {}
+def _read_cards(rows: Iterable[Row | tuple]) -> dict[int, tuple[EnterpriseCard, str | None]]:
+    """Cards from the rows of :func:`_card_statement` (result rows or plain driver tuples)."""
+    found: dict[int, tuple[tuple, list, list, list]] = {}
     for row in rows:
-        kind, owner = row.kind, row.owner
+        kind, owner, row_id, a, b, c, d, e, f = row
         if kind == 0:
-            found[owner] = (row, [], [], [])
+            found[owner] = ((a, b, c, d, e), [], [], [])
         elif owner not in found:
             continue
         elif kind == 1:
-            found[owner][1].append(row.a)
+            found[owner][1].append(a)
         elif kind == 2:
-            found[owner][2].append(IdentifierCard(row.a, row.b))
+            found[owner][2].append(IdentifierCard(a, b))
         else:
-            found[owner][3].append(ProjectCard(row.id, row.a, row.b, row.c, _value(row.d), _value(row.e), row.f))
-    return {owner: (EnterpriseCard(owner, e.a, e.b, e.c, e.d, tuple(aliases), tuple(identifiers), tuple(projects)), _value(e.e))
-            for owner, (e, aliases, identifiers, projects) in found.items()}
+            found[owner][3].append(ProjectCard(row_id, a, b, c, _value(d), _value(e), f))
+    return {owner: (EnterpriseCard(owner, legal, chinese, country, sector, tuple(aliases), tuple(identifiers), tuple(projects)),
+                    _value(listed))
+            for owner, ((legal, chinese, country, sector, listed), aliases, identifiers, projects) in found.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _driver_statement(statement: CompoundSelect, dialect: Dialect) -> tuple[str, dict[str, object]]:
+    """``statement`` compiled once for the driver: its SQL and the values of its constant
+    parameters, converted as SQLAlchemy would convert them (an enum to its stored string)."""
+    compiled = statement.compile(dialect=dialect)
+    constants = {}
+    for bind, name in compiled.bind_names.items():
+        if bind.callable is None and bind.value is not None:
+            convert = bind.type.bind_processor(dialect)
+            constants[name] = convert(bind.value) if convert else bind.value
+    return compiled.string, constants
+
+
+def _autocommit_engine(session: Session) -> Engine | None:
+    """The engine to read from directly, outside the session: PostgreSQL through psycopg, and
+    only for a session bound to an engine that is not in a transaction (a session bound to a
+    connection, as in the tests, or one that already wrote, reads through the session)."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and bind.dialect.driver == "psycopg" and not session.in_transaction():
+        return bind
+    return None
+
+
+def _read_autocommit(engine: Engine, statement: CompoundSelect, params: dict[str, object]) -> list[tuple]:
+    """Run one read statement on a pooled connection in autocommit, through the driver alone.
+
+    For a single statement this sees exactly what the session would (a statement is one
+    snapshot; ``single_statement_read`` reasons the same), but it skips the session, the ORM
+    execution and the result wrapping, which on an identifier lookup cost more than PostgreSQL
+    takes to answer. A driver error is raised as SQLAlchemy raises it (a lost database is an
+    ``OperationalError``, answered 503); a connection that failed is dropped from the pool, and
+    on a disconnect so is every connection opened before it, as SQLAlchemy does."""
+    sql, constants = _driver_statement(statement, engine.dialect)
+    values = {**constants, **params}
+    dbapi = engine.dialect.loaded_dbapi
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            rows = cursor.fetchall()
+        connection.autocommit = False
+        return rows
+    except dbapi.Error as error:
+        disconnect = engine.dialect.is_disconnect(error, connection, None)
+        if disconnect:
+            engine.pool._invalidate(pooled, error)  # noqa: SLF001  (what SQLAlchemy's own execution does)
+        else:
+            pooled.invalidate(error)  # its autocommit may not have been restored
+        raise DBAPIError.instance(sql, values, error, dbapi.Error, connection_invalidated=disconnect, dialect=engine.dialect) from error
+    finally:
+        pooled.close()
 
 
 def cards(session: Session, enterprise_ids: list[int]) -> dict[int, EnterpriseCard]:
@@ -282,8 +341,13 @@ def by_identifier(session: Session, text: str) -> Hit:
         scheme, value = parse_identifier(text)
     except InvalidIdentifier as exc:
         raise ValidationError("the identifier is not valid", {"identifier": [exc.message]}) from None
-    single_statement_read(session)
-    found = _read_cards(session.execute(_card_statements()[1], {"scheme": scheme, "value": value}))
+    statement, params = _card_statements()[1], {"scheme": scheme, "value": value}
+    engine = _autocommit_engine(session)
+    if engine is not None:
+        found = _read_cards(_read_autocommit(engine, statement, params))
+    else:
+        single_statement_read(session)
+        found = _read_cards(session.execute(statement, params))
     if not found:
         raise NotFound(f"no enterprise holds {scheme}:{value}")
     card, listed = next(iter(found.values()))
