@@ -10,6 +10,7 @@ from vetting.models.decision import Decision
 from vetting.models.idempotency import IdempotencyKey
 from vetting.models.enterprise import SECTORS, Enterprise, EnterpriseAlias, Identifier, Project
 from vetting.models.listing import Listing, ListingEvent
+from vetting.models.listing_line import ListingLine, ListingLineMark
 from vetting.models.notice import Notice
 from vetting.models.search import NameForms, NameToken, TokenStat
 from vetting.models.objection import Objection
@@ -36,7 +37,8 @@ __all__ = [
     "Account", "AccountStatus", "ApiToken", "Assessment", "AssessmentStatus", "Association",
     "AssociationStatus", "AuditEvent", "AuthFailure", "Base", "BrigcClass", "CriterionScore", "Decision",
     "Enterprise", "EnterpriseAlias", "NameForms", "NameToken", "TokenStat", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
-    "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingStatus",
+    "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingLine", "ListingLineMark",
+    "ListingStatus",
     "Membership", "Objection", "Outcome", "Project", "Release", "ReleaseStatus", "RepairRequest",
     "RequestStatus", "Role", "Ruleset", "RulesetStatus", "SECTORS",
 ]

@@ -8,7 +8,8 @@ signature of the manifest). It is written into a temporary folder beside the tar
 renamed into place: the rename is the publication, so a crash leaves nothing visible and two
 publishers racing for one number cannot both win. Nothing in a published folder is written again.
 
-- ``snapshot``: the rows, read from the database as of one instant, streamed.
+- ``snapshot``: the rows, read from the database as of one instant, streamed; each line is
+  stored once built and reused while the database's marks show nothing it shows has changed.
 - ``files``: CSV writing, the delta against the previous release, the manifest and the data
   package.
 - ``signing``: the key pair, signatures, verification.

@@ -12,6 +12,7 @@ import shutil
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from vetting import clock
 from vetting.errors import DomainError
 from vetting.publication import files, signing
-from vetting.publication.snapshot import COLUMNS, csv_lines
+from vetting.publication.snapshot import COLUMNS, Lines, csv_lines, refresh
 
 STALE_SECONDS = 3600  # a temporary folder older than this is a crashed build's and is removed
 CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json", ".sig": "application/octet-stream",
@@ -86,6 +87,35 @@ def _snapshot_session(database: Any) -> Any:
     return session
 
 
+#: Rounds of rebuilding stored lines before a snapshot streams them: the second catches the
+#: few lines a writer changed while the first (cold, long) one ran.
+REFRESH_ROUNDS = 3
+
+
+@contextlib.contextmanager
+def snapshot_lines(database: Any) -> Iterator[tuple[Any, Lines]]:
+    """A release's snapshot session and its lines, stored ones whenever they can be made
+    current. The snapshot first counts the stale lines; if there are some, it is left, the
+    stale lines are rebuilt in transactions of their own (read committed; on SQLite each span
+    is one write), and a new snapshot is taken, up to ``REFRESH_ROUNDS`` times. The last one
+    streams whatever it finds: stored lines if none is stale in it, else every line formatted
+    anew. So rebuilding decides only how fast a release is, never what it holds."""
+    for attempt in range(REFRESH_ROUNDS + 1):
+        with _snapshot_session(database) as session:
+            lines = csv_lines(session)
+            if attempt < REFRESH_ROUNDS and lines.stale():
+                session.rollback()
+                with database.session() as writer:
+                    refresh(writer)
+                continue
+            try:
+                yield session, lines
+            finally:
+                lines.close()
+                session.rollback()
+            return
+
+
 def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_after: str | None = None) -> Published:
     """Build the next release and publish it by renaming it into place. ``fail_after`` (tests
     and fault drills only) names a step after which the build stops as if the process died."""
@@ -98,11 +128,9 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
     build = folder / f".tmp-{number}-{uuid.uuid4().hex}"
     try:
         build.mkdir()
-        with _snapshot_session(database) as session:
+        with snapshot_lines(database) as (session, lines):
             as_of = clock.now(session)
-            with contextlib.closing(csv_lines(session)) as lines:
-                snapshot = files.write_listings(build, lines)
-            session.rollback()
+            snapshot = files.write_listings(build, lines)
         _stop_if(fail_after, "listings")
         if previous is not None and not force:
             before = manifest(folder, previous)

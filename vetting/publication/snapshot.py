@@ -5,6 +5,18 @@ order; memory does not grow with the number of listings.
 ``csv_lines`` is what releases use: the database formats each row as a finished CSV line (every
 field quoted, quotes doubled) in one streamed statement (on PostgreSQL a ``COPY … TO STDOUT``
 that quotes in C), and the Python side only writes the bytes it gets, a block at a time.
+
+Formatting every line is most of a release's cost, and between two releases few lines change.
+So ``refresh`` stores each active listing's finished line (built by the same SQL, quoted in SQL)
+with the listing's *mark* read in the same statement; triggers raise a listing's mark in the
+transaction of any write to a row its line shows (``vetting.models.listing_line``, migration
+0008). In the release's snapshot, ``csv_lines`` first counts the active listings whose stored
+line is missing, at another mark or of another form: when there are none it streams the stored
+lines, which are then exactly what formatting them would give; otherwise it formats every line
+as before. A stored line can be late, never wrong: whether it is used is decided in the same
+snapshot as everything else the release reads (``release.snapshot_lines`` rebuilds the stale
+lines, outside the snapshot, before a release streams them).
+
 ``rows`` builds the same rows field by field in Python; it is the reference the tests hold the
 SQL to, and it documents each value's form:
 
@@ -19,13 +31,15 @@ SQL to, and it documents each value's form:
 from __future__ import annotations
 
 import csv
+import hashlib
+import struct
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from vetting.models import Decision, Enterprise, EnterpriseAlias, Identifier, Listing, ListingEvent, ListingStatus, Ruleset
@@ -195,8 +209,8 @@ class _Dialect:
 
 def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
     """Per ``key``: the distinct non-empty values, sorted by code point and ';'-joined, in one
-    pass over ``source`` (all of it: restricting it to the listed enterprises first costs more
-    than it saves, as the join to the listings keeps only theirs).
+    pass over ``source`` (all of it when every line is built: restricting it to the listed
+    enterprises first costs more than it saves, as the join to the listings keeps only theirs).
 
     On PostgreSQL most enterprises have one value (or one after cleaning): a plain min/max
     aggregate, with no sort per group, answers for those; only a group whose values differ is
@@ -212,12 +226,21 @@ def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
             f"ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
 
 
-def _fields(d: _Dialect) -> tuple[dict[str, str], str]:
-    """The SQL of each column's finished text, in file order, and the FROM … ORDER BY clause
-    they read from (one row per active listing, by listing id)."""
-    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')", "enterprise_aliases")
+def _fields(d: _Dialect, only: str | None = None) -> tuple[dict[str, str], str]:
+    """The SQL of each column's finished text, in file order, and the FROM … WHERE clause they
+    read from (one row per active listing; the caller orders).
+
+    ``only`` names a relation ``(id, enterprise_id, mark)`` of listings: then only their lines
+    are built (on PostgreSQL joined as ``st``), and the per-enterprise and per-listing values are computed for
+    those alone (rebuilding a few stored lines must not cost a pass over every alias)."""
+    def within(table: str, key: str, of: str) -> str:
+        return table if only is None else f"(SELECT * FROM {table} WHERE {key} IN (SELECT {of} FROM {only})) AS src"
+
+    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')",
+                       within("enterprise_aliases", "enterprise_id", "enterprise_id"))
     identifier = d.clean("scheme || ':' || value")
-    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')", "identifiers")
+    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')",
+                           within("identifiers", "enterprise_id", "enterprise_id"))
     fields = {
         "listing_id": d.text("l.id"), "list": d.text("l.list_type"), "enterprise_id": d.text("e.id"),
         "legal_name": d.clean("e.legal_name"), "chinese_name": d.clean("e.chinese_name"),
@@ -230,16 +253,25 @@ def _fields(d: _Dialect) -> tuple[dict[str, str], str]:
         "first_listed": d.day("fl.day"), "last_change": d.moment("lc.at"),
     }
     assert tuple(fields) == COLUMNS
-    source = ("FROM listings l JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
+    source = ("FROM listings l " if only is None or not d.pg else f"FROM {only} st JOIN listings l ON l.id = st.id ") + (
+
+              "JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
               "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
               f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
               f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
-              "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day FROM listings WHERE kind = 'listing' "
+              "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day "
+              f"FROM {within('listings', 'enterprise_id', 'enterprise_id')} WHERE kind = 'listing' "
               "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
               "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
-              "LEFT JOIN (SELECT listing_id, max(at) AS at FROM listing_events GROUP BY listing_id) lc ON lc.listing_id = l.id "
-              "WHERE l.status = 'active' AND l.kind = 'listing' ORDER BY l.id")
+              f"LEFT JOIN (SELECT listing_id, max(at) AS at FROM {within('listing_events', 'listing_id', 'id')} "
+              "GROUP BY listing_id) lc ON lc.listing_id = l.id "
+              # SQLite: a filter, not a join (its planner would scan the relation once per listing)
+              f"WHERE {_ACTIVE}" + ("" if only is None or d.pg else f" AND l.id IN (SELECT id FROM {only})"))
     return fields, source
+
+
+#: The listings a release shows.
+_ACTIVE = "l.status = 'active' AND l.kind = 'listing'"
 
 
 def _copy_sql() -> str:
@@ -247,36 +279,177 @@ def _copy_sql() -> str:
     (quotes doubled, ``\\n`` line end, in C), by listing id. No field may be NULL: COPY writes
     NULL unquoted."""
     fields, source = _fields(_Dialect("postgresql"))
-    return f"COPY (SELECT {', '.join(fields.values())} {source}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
+    return f"COPY (SELECT {', '.join(fields.values())} {source} ORDER BY l.id) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
 
 
 def _versions_sql() -> str:
-    """PostgreSQL: the ruleset versions of the active listings' decisions."""
+    """The ruleset versions of the active listings' decisions."""
     return ("SELECT DISTINCT r.version FROM listings l JOIN decisions dc ON dc.id = l.decision_id "
-            "JOIN rulesets r ON r.id = dc.ruleset_id WHERE l.status = 'active' AND l.kind = 'listing' AND r.version <> ''")
+            f"JOIN rulesets r ON r.id = dc.ruleset_id WHERE {_ACTIVE} AND r.version <> ''")
+
+
+def _line(d: _Dialect, fields: dict[str, str]) -> str:
+    """The finished line (every field quoted, quotes doubled, ``\\n`` ended) as UTF-8 bytes:
+    byte for byte what COPY … (FORMAT csv, FORCE_QUOTE *) writes for the same fields."""
+    # quotes can only be inside the free text columns; the others are written as they are
+    free = {"legal_name", "chinese_name", "aliases", "identifiers", "country", "sector", "reason_codes", "grounds",
+            "pillar_scores", "ruleset_version"}
+    quoted = " || '\",\"' || ".join(f"replace({sql}, '\"', '\"\"')" if name in free else sql for name, sql in fields.items())
+    if d.pg:
+        return f"convert_to('\"' || {quoted} || '\"' || chr(10), 'UTF8')"
+    return f"CAST('\"' || {quoted} || '\"' || char(10) AS BLOB)"
 
 
 def _sqlite_sql() -> str:
     """SQLite: per active listing by id, its list, its ruleset version and its finished line
     (``\\n`` included) as UTF-8 bytes, so Python neither decodes nor encodes it."""
-    fields, source = _fields(_Dialect("sqlite"))
-    # quotes can only be inside the free text columns; the others are written as they are
-    free = {"legal_name", "chinese_name", "aliases", "identifiers", "country", "sector", "reason_codes", "grounds",
-            "pillar_scores", "ruleset_version"}
-    quoted = " || '\",\"' || ".join(f"replace({sql}, '\"', '\"\"')" if name in free else sql for name, sql in fields.items())
-    return (f"SELECT l.list_type, COALESCE(r.version, ''), CAST('\"' || {quoted} || '\"' || char(10) AS BLOB) "
-            f"{source}")
+    d = _Dialect("sqlite")
+    fields, source = _fields(d)
+    return f"SELECT l.list_type, COALESCE(r.version, ''), {_line(d, fields)} {source} ORDER BY l.id"
+
+
+# Stored lines (see vetting.models.listing_line): a stored line is served only at its listing's
+# current mark and in the current form; any other is stale and is built again.
+
+def form(connection: Any) -> str:
+    """A fingerprint of what formats a line on this connection's database: the statement and
+    the database's version (whose functions format the numbers and dates). A line stored under
+    another form (another release of this software, an upgraded database) is stale."""
+    dialect = connection.dialect
+    d = _Dialect(dialect.name)
+    what = f"{dialect.name} {dialect.server_version_info} {_line(d, _fields(d)[0])}"
+    return hashlib.sha256(what.encode("utf-8")).hexdigest()[:16]
+
+
+def _stale_sql(shape: str, within: str = "") -> str:
+    """The active listings whose stored line is missing, at another mark or of another form:
+    ``(id, enterprise_id, mark)`` with their current mark, or their count and id range."""
+    columns = {"rows": "l.id, l.enterprise_id, COALESCE(m.mark, 0) AS mark",
+               "count": "count(*), min(l.id), max(l.id)"}[shape]
+    return (f"SELECT {columns} FROM listings l LEFT JOIN listing_line_marks m ON m.listing_id = l.id "
+            f"LEFT JOIN listing_lines s ON s.listing_id = l.id WHERE {_ACTIVE} {within}"
+            "AND (s.listing_id IS NULL OR s.mark <> COALESCE(m.mark, 0) OR s.form <> :form)")
+
+
+def _rebuild_sql(dialect: str) -> str:
+    """Build and store the stale lines of the listings with ids in [:low, :high]: each with the
+    mark read by the same statement (one snapshot), so a change committed meanwhile leaves the
+    line at an older mark than the listing's, stale again."""
+    d = _Dialect(dialect)
+    fields, source = _fields(d, only="stale")
+    stale = _stale_sql("rows", "AND l.id BETWEEN :low AND :high ")
+    # the mark is read by this statement, as its sources are
+    mark = "st.mark" if d.pg else "COALESCE((SELECT m.mark FROM listing_line_marks m WHERE m.listing_id = l.id), 0)"
+    # the span is repeated on the listings themselves, so the planner reads only those
+    select = f"SELECT l.id, {mark}, :form, {_line(d, fields)} {source} AND l.id BETWEEN :low AND :high ORDER BY l.id"
+    if d.pg:
+        return (f"WITH stale AS MATERIALIZED ({stale}) INSERT INTO listing_lines (listing_id, mark, form, line) {select} "
+                "ON CONFLICT (listing_id) DO UPDATE SET mark = EXCLUDED.mark, form = EXCLUDED.form, line = EXCLUDED.line")
+    return f"WITH stale AS ({stale}) INSERT OR REPLACE INTO listing_lines (listing_id, mark, form, line) {select}"
+
+
+def _stored_sql() -> str:
+    """Every active listing's stored line, by listing id. Only correct in a snapshot where
+    ``_stale_sql`` counts no stale line: then each active listing has exactly one stored line
+    (the primary key), at its current mark and in the current form."""
+    return f"SELECT s.line FROM listings l JOIN listing_lines s ON s.listing_id = l.id WHERE {_ACTIVE} ORDER BY l.id"
+
+
+#: Listing ids per rebuilding transaction: a cold rebuild of many lines is split so that no
+#: transaction runs long. On SQLite each holds the write lock, which other writers wait for
+#: (up to VETTING_DB_TIMEOUT): a span takes about a second there. On PostgreSQL a rebuild
+#: locks only stored lines, which no one else writes.
+REBUILD_SPAN = {"postgresql": 100_000, "sqlite": 20_000}
+#: Lines rebuilt at once after which PostgreSQL's statistics of the stored lines are renewed.
+ANALYZE_AFTER = 1000
+
+
+def refresh(session: Session) -> int:
+    """Build and store every stale line of an active listing (set-based, in the database),
+    committing after each span of listing ids; drop the lines of listings no longer active.
+    Returns how many lines were built. Run before a release's snapshot; never needed for
+    correctness (a release builds any line still stale in its snapshot), only for speed."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    current = form(connection)
+    if dialect == "postgresql":
+        connection.exec_driver_sql("SET LOCAL jit = off")
+        connection.exec_driver_sql("SET LOCAL datestyle = 'ISO'")
+    count, low, high = session.execute(text(_stale_sql("count")), {"form": current}).one()
+    session.commit()
+    if not count:
+        return 0
+    built = 0
+    rebuild = text(_rebuild_sql(dialect))
+    span = REBUILD_SPAN.get(dialect, REBUILD_SPAN["sqlite"])
+    for start in range(low, high + 1, span):
+        connection = session.connection()
+        if dialect == "postgresql":
+            connection.exec_driver_sql("SET LOCAL jit = off")
+            connection.exec_driver_sql("SET LOCAL datestyle = 'ISO'")
+        result = session.execute(rebuild, {"form": current, "low": start, "high": min(start + span - 1, high)})
+        # sqlite3 counts no rows for a statement that starts with WITH: ask SQLite itself
+        built += result.rowcount if dialect == "postgresql" else session.execute(text("SELECT changes()")).scalar_one()
+        session.commit()
+    session.execute(text("DELETE FROM listing_lines WHERE NOT EXISTS "
+                         f"(SELECT 1 FROM listings l WHERE l.id = listing_lines.listing_id AND {_ACTIVE})"))
+    if dialect == "postgresql" and built >= ANALYZE_AFTER:
+        # fresh statistics keep the release's stream a merge of two primary keys (no sort)
+        session.execute(text("ANALYZE listing_lines, listing_line_marks"))
+    session.commit()
+    return built
 
 
 #: Lines fetched and written per block.
 BLOCK = 5000
 #: The first byte of the list's value in a line: '"<listing id>","red",…' or '"<listing id>","black",…'.
 _RED = ord("r")
+#: The header of PostgreSQL's binary COPY format: signature, flags, header extension length.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _binary_rows(copy: Any) -> Iterator[bytes]:
+    """The single bytea value of each row of a ``COPY … TO STDOUT (FORMAT binary)``: per row a
+    field count (2 bytes), a length (4 bytes) and the value; -1 as field count ends the data."""
+    pending = b""
+    started = False
+    unpack = struct.Struct("!hi").unpack_from
+    for message in copy:
+        data = pending + bytes(message) if pending else message
+        pending = b""
+        at = 0
+        if not started:
+            if bytes(data[:11]) != _BINARY_HEADER:
+                raise ValueError("not a binary COPY stream")
+            at = 19 + int.from_bytes(data[15:19], "big")
+            started = True
+        end = len(data)
+        while at < end:
+            if end - at < 2:
+                pending = bytes(data[at:])
+                break
+            if data[at:at + 2] == b"\xff\xff":
+                break  # the end: the stream is still read to its close
+            if end - at < 6:
+                pending = bytes(data[at:])
+                break
+            _count, size = unpack(data, at)
+            if end - at - 6 < size:
+                pending = bytes(data[at:])
+                break
+            yield bytes(data[at + 6:at + 6 + size])
+            at += 6 + size
 
 
 class Lines:
-    """The release lines of every active listing, by listing id, formatted by the database in
-    one statement and streamed (memory does not grow with the number of listings).
+    """The release lines of every active listing, by listing id, read in the caller's snapshot
+    and streamed (memory does not grow with the number of listings).
+
+    When every active listing has a stored line at its current mark (``refresh`` ran and
+    nothing changed since), the stored lines are streamed as they are; otherwise every line is
+    formatted by the database in one statement (on PostgreSQL a COPY that quotes in C). Either
+    way the bytes are the same: the stored ones were built by the same SQL, and their marks
+    prove nothing they were built from has changed (``stored`` says which way was taken).
 
     ``blocks`` is what writing the files uses: the raw bytes, a block of lines at a time, with
     the red and the black ones apart. Iterating gives (list, ruleset version, line without its
@@ -294,13 +467,35 @@ class Lines:
         self._running: Generator[Any, None, None] | None = None
         #: ruleset versions seen by ``blocks`` (complete once it is exhausted)
         self.versions: set[str] = set()
+        #: whether the stored lines were streamed (known once reading has begun)
+        self.stored: bool | None = None
+        self._stale: int | None = None
+
+    def stale(self) -> int:
+        """How many active listings lack a current stored line, in this snapshot (counted once:
+        the stored lines are streamed only when this is 0)."""
+        if self._stale is None:
+            query = _stale_sql("count").replace(":form", "%(form)s" if self._pg else ":form")
+            raw: Any = self._connection.connection.dbapi_connection
+            cursor = raw.cursor()
+            try:
+                cursor.execute(query, {"form": form(self._connection)})
+                self._stale = int(cursor.fetchone()[0])
+            finally:
+                cursor.close()
+        return self._stale
 
     def _postgres(self) -> Generator[list[bytes], None, None]:
         self._connection.exec_driver_sql("SET LOCAL jit = off")  # one long query: compiling it costs more than it saves
         self._connection.exec_driver_sql("SET LOCAL datestyle = 'ISO'")  # dates as YYYY-MM-DD (see _Dialect.day)
         raw: Any = self._connection.connection.dbapi_connection  # the session's own connection and transaction
+        self.stored = self.stale() == 0
         with raw.cursor() as cursor:
             self.versions.update(v for (v,) in cursor.execute(_versions_sql()))
+            if self.stored:
+                with cursor.copy(f"COPY ({_stored_sql()}) TO STDOUT (FORMAT binary)") as copy:
+                    yield from _batched(_binary_rows(copy))
+                return
             with cursor.copy(_copy_sql()) as copy:
                 batch: list[bytes] = []
                 for row in copy:  # one row per message
@@ -311,11 +506,16 @@ class Lines:
                 if batch:
                     yield batch
 
-    def _sqlite(self) -> Generator[list[tuple[str, str, bytes]], None, None]:
+    def _sqlite(self) -> Generator[list[tuple[str, str, bytes]] | list[tuple[bytes]], None, None]:
         raw: Any = self._connection.connection.dbapi_connection  # the session's own connection
+        self.stored = self.stale() == 0
         cursor = raw.cursor()
         try:
-            cursor.execute(_sqlite_sql())
+            if self.stored:
+                self.versions.update(v for (v,) in cursor.execute(_versions_sql()))
+                cursor.execute(_stored_sql())
+            else:
+                cursor.execute(_sqlite_sql())
             while batch := cursor.fetchmany(BLOCK):
                 yield batch
         finally:
@@ -332,7 +532,7 @@ class Lines:
                 (red if line[line.index(b'","') + 3] == _RED else black).append(line)
             yield b"".join(lines), b"".join(red), b"".join(black), len(red), len(black)
 
-    def _line_blocks(self) -> Iterator[list[bytes]]:
+    def _line_blocks(self) -> Iterator[Sequence[bytes]]:
         """Blocks of finished lines (with their ends); ``versions`` is complete once exhausted."""
         if self._pg:
             self._running = running = self._postgres()
@@ -341,29 +541,36 @@ class Lines:
         self._running = batches = self._sqlite()
         versions = self.versions
         for batch in batches:
+            if self.stored:
+                yield [line for (line,) in batch]
+                continue
             versions.update(version for _, version, _ in batch)
             yield [line for _, _, line in batch]
         versions.discard("")
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        if self._pg:
-            self._running = running = self._postgres()
-            version = COLUMNS.index("ruleset_version")
-            for lines in running:
-                for line in lines:
-                    text = line.decode("utf-8")[:-1]
-                    fields = next(csv.reader([text]))
-                    yield fields[1], fields[version], text
-        else:
-            self._running = rows = self._sqlite()
-            for batch in rows:
-                for list_type, version_text, data in batch:
-                    yield list_type, version_text, data.decode("utf-8")[:-1]
+        version = COLUMNS.index("ruleset_version")
+        for lines in self._line_blocks():
+            for line in lines:
+                text_ = line.decode("utf-8")[:-1]
+                fields = next(csv.reader([text_]))
+                yield fields[1], fields[version], text_
 
     def close(self) -> None:
         if self._running is not None:
             self._running.close()
             self._running = None
+
+
+def _batched(values: Iterator[bytes]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == BLOCK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def csv_lines(session: Session) -> Lines:
