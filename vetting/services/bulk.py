@@ -157,7 +157,7 @@ def _groups(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tupl
         yield group
 
 
-def _prefetch(session: Session, group: list[tuple[int, Any]]) -> tuple[dict[tuple[int, str], IdempotencyKey], list[object]]:
+def _prefetch(session: Session, actor: Actor, group: list[tuple[int, Any]]) -> tuple[dict[tuple[int, str], IdempotencyKey], list[object]]:
     """What a group of records will look up one by one, read in a few queries: the idempotency
     keys they carry (by account and key), and the enterprises and projects they name (returned
     to be held, so the session's identity map answers the lookups)."""
@@ -166,8 +166,18 @@ def _prefetch(session: Session, group: list[tuple[int, Any]]) -> tuple[dict[tupl
 
     keys = sorted({r["idempotency_key"] for _n, r in group if isinstance(r, dict) and isinstance(r.get("idempotency_key"), str)})
     with session.no_autoflush:
-        stored = {(k.account_id, k.key): k for k in session.scalars(select(IdempotencyKey).where(IdempotencyKey.key.in_(keys)))} \
-            if keys else {}
+        stored = {}
+        if keys:
+            # keys are unique per account: asking by account and key lets the database use that index
+            if isinstance(actor, Account):
+                accounts = [actor.id]
+            else:
+                emails = sorted({r["reviewer"].strip().lower() for _n, r in group
+                                 if isinstance(r, dict) and isinstance(r.get("reviewer"), str)})
+                accounts = list(session.scalars(select(Account.id).where(Account.email.in_(emails)))) if emails else []
+            if accounts:
+                stored = {(k.account_id, k.key): k for k in session.scalars(
+                    select(IdempotencyKey).where(IdempotencyKey.account_id.in_(accounts), IdempotencyKey.key.in_(keys)))}
         held: list[object] = []
         for model, name in ((Enterprise, "enterprise_id"), (Project, "project_id")):
             wanted = ids(name)
@@ -225,7 +235,7 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
 
     seen_keys: set[tuple[int, str]] = set()
     for group in _groups(records, chunk):
-        stored_keys, held = _prefetch(session, group)
+        stored_keys, held = _prefetch(session, actor, group)
         for number, record in group:
             if progress:
                 progress(1)
