@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.test_releases import CRITERIA, EV, HOSTILE_GROUNDS, _black
+from tests.test_releases import CRITERIA, EV, HOSTILE_GROUNDS, _black, actors, config  # noqa: F401  (shared fixtures)
 from vetting.models import Decision, EnterpriseAlias, Identifier, ListingEvent, ListingLine, ListingStatus
 from vetting.publication import files
 from vetting.publication.snapshot import csv_lines, refresh, rows
@@ -19,16 +19,6 @@ from vetting.services import assessments, enterprises, listings
 from vetting.services.releases import publish
 
 NAMES = ("listings.csv", "red.csv", "black.csv")
-
-
-@pytest.fixture()
-def config(app):
-    return dict(app.config)
-
-
-@pytest.fixture()
-def actors(make_association, make_account):
-    return [make_account("reviewer", association=make_association()) for _ in range(3)], make_account("registrar")
 
 
 def _red(session, clock, actors, make_enterprise, name):
