@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -41,7 +41,7 @@ from vetting.models import (
     Ruleset,
 )
 from vetting.services.actors import SYSTEM, Actor, actor_id
-from vetting.services.rows import insert_rows
+from vetting.services.rows import chunks, insert_rows
 from vetting.services.rulesets import active_ruleset
 
 #: Statuses that are inputs to a decision. Drafts are private work in progress and are not.
@@ -110,7 +110,7 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
     scores: dict[int, list[rules.CriterionScore]] = defaultdict(list)
     findings: dict[int, list[rules.KnockoutFinding]] = defaultdict(list)
     aggregate = _aggregates_scores(session)
-    for chunk in _chunks(a_ids, 5000):
+    for chunk in chunks(a_ids, 5000):
         if aggregate:
             _load_scores_aggregated(session, chunk, scores, evidence_by_finding)
         else:
@@ -325,11 +325,6 @@ def _load_few(session: Session, ids: list[int]) -> tuple:
     return members, projects, assessment_rows, scores, findings
 
 
-def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rules.Decision, trigger: str,
                      actor: Actor | None, now: datetime) -> dict:
     return {
@@ -386,7 +381,7 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
     engine_rules = compiled(ruleset)
     out = BulkResult()
     ids = list(enterprise_ids)
-    for chunk in _chunks(ids, batch):
+    for chunk in chunks(ids, batch):
         # A batch allocates millions of small, acyclic objects (facts, engine traces, rows);
         # pausing the cyclic collector for the batch stops it from re-scanning them, and the
         # session's objects, over and over. It runs again between batches.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -42,7 +42,7 @@ from vetting.models import (
 )
 from vetting.services import audit
 from vetting.services.actors import Actor, SystemActor, actor_id
-from vetting.services.rows import insert_rows
+from vetting.services.rows import chunks, insert_rows
 
 _LIST_FOR = {"RED": ListType.RED, "BLACK": ListType.BLACK}
 
@@ -142,7 +142,7 @@ def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade], in
     enterprise_ids = sorted({d.enterprise_id for d in decisions})
     active: dict[int, ListType] = {}
     proposed: dict[int, tuple[int, str, ListType]] = {}
-    for chunk in _chunks(enterprise_ids):
+    for chunk in chunks(enterprise_ids):
         for listing_id, enterprise_id, status, list_type, kind in session.execute(
             select(Listing.id, Listing.enterprise_id, Listing.status, Listing.list_type, Listing.kind)
             .where(Listing.enterprise_id.in_(chunk), Listing.status.in_([ListingStatus.ACTIVE, ListingStatus.PROPOSED]))
@@ -198,7 +198,7 @@ def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade], in
                      "status": ListingStatus.PROPOSED})
     ids = insert_rows(session, Listing, rows, return_ids=True)
     contacts = {}
-    for chunk in _chunks(sorted({made.enterprise_id for _i, made, _w in new})):
+    for chunk in chunks(sorted({made.enterprise_id for _i, made, _w in new})):
         contacts.update((e, (name, email)) for e, name, email in session.execute(
             select(Enterprise.id, Enterprise.legal_name, Enterprise.contact_email).where(Enterprise.id.in_(chunk))))
     events, notices = [], []
@@ -221,11 +221,6 @@ def _apply(session: Session, actor: Actor, decisions: Sequence[DecisionMade], in
     return ids
 
 
-def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
-
-
 def _summary(enterprise_id: int, list_type: ListType, before: ListingStatus | None, to: ListingStatus, reason: str,
              extra: dict | None = None) -> dict:
     """The audit summary of a listing's transition."""
@@ -241,7 +236,7 @@ def _new_references(session: Session, n: int, today: date) -> list[str]:
     while len(references) < n:
         drawn = {f"L{today:%Y}-{secrets.token_hex(4).upper()}" for _ in range(n - len(references))} - set(references)
         taken = set()
-        for chunk in _chunks(sorted(drawn)):
+        for chunk in chunks(sorted(drawn)):
             taken.update(session.scalars(select(Listing.reference).where(Listing.reference.in_(chunk))))
         references += sorted(drawn - taken)
     return references

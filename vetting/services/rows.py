@@ -10,8 +10,19 @@ column type's bind processing and psycopg's adapters, as the INSERT does (JSON c
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = 5000) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: how many ids one query binds."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def insert_rows(session: Session, model: type, rows: list[dict], *, return_ids: bool = False) -> list[int]:
