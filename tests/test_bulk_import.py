@@ -108,3 +108,22 @@ def test_chunks_keep_idempotency_keys_per_account_and_across_chunks(session, mak
     assert [r["line"] for r in again.skipped] == [1, 2, 4] and not again.accepted
     assert [r["assessment_id"] for r in again.skipped] == [r["assessment_id"] for r in (first.accepted[0], first.accepted[1],
                                                                                         first.accepted[0])]
+
+
+def test_an_atomic_import_evaluates_each_enterprise_once_with_all_its_records(session, make_enterprise, make_account):
+    from vetting.services.actors import SystemActor
+    from vetting.services.bulk import import_assessments
+
+    ent1, ent2 = make_enterprise(), make_enterprise()
+    reviewer = make_account("reviewer")
+    # interleaved, so that every chunk of two names both enterprises
+    records = [(n, record(ent.id, reviewer.email, f"a{n}", score=2 + n % 3))
+               for n, ent in enumerate([ent1, ent2] * 3, start=1)]
+    report = import_assessments(session, SystemActor("t"), records, atomic=True, chunk=2)
+    assert report.committed and len(report.accepted) == 6 and report.decisions == 2
+    for ent in (ent1, ent2):
+        decisions = session.scalars(select(Decision).where(Decision.enterprise_id == ent.id)).all()
+        assert len(decisions) == 1
+        filed = set(session.scalars(select(Assessment.id).where(Assessment.enterprise_id == ent.id)))
+        document = json.loads(decisions[0].document)
+        assert len(filed) == 3 and set(document["assessments"]["counted"]) == filed

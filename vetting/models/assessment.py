@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vetting.db import Base
@@ -78,7 +78,8 @@ class CriterionScore(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (assessment_id, criterion) index serves lookups by assessment
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     criterion: Mapped[str] = mapped_column(String(16))
     score: Mapped[int | None] = mapped_column(SmallInteger)
     justification: Mapped[str | None] = mapped_column(Text)
@@ -93,7 +94,8 @@ class KnockoutFinding(Base):
     __table_args__ = (UniqueConstraint("assessment_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (assessment_id, code) index serves lookups by assessment
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32))
     status: Mapped[FindingStatus] = mapped_column(str_enum(FindingStatus, "finding_status"))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -107,12 +109,16 @@ class EvidenceReference(Base):
     __tablename__ = "evidence_references"
     __table_args__ = (
         CheckConstraint("NOT (criterion IS NOT NULL AND finding_id IS NOT NULL)", name="one_target"),
+        # Most references back a criterion score and have no finding: the index holds only
+        # those that do, so storing a score's evidence does not write an index entry for NULL.
+        Index("ix_evidence_references_finding_id", "finding_id",
+              postgresql_where=text("finding_id IS NOT NULL"), sqlite_where=text("finding_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
     criterion: Mapped[str | None] = mapped_column(String(16))
-    finding_id: Mapped[int | None] = mapped_column(ForeignKey("knockout_findings.id", ondelete="CASCADE"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("knockout_findings.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(1000))
     description: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,8 @@ submitted in chunks, and each chunk re-evaluates the enterprises it touched in t
 transaction. A record may carry an ``idempotency_key``: re-running an import skips the records
 already imported with that key (so an interrupted import resumes), and refuses a key reused with
 different content. ``atomic`` files everything in one transaction, or nothing if any record is
-rejected.
+rejected; as nothing is seen before the end, it evaluates each enterprise it touched once, after
+all of its records are stored.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from vetting.models import (
     Account,
     Assessment,
     AssessmentStatus,
+    AuditEvent,
     CriterionScore,
+    Decision,
     Enterprise,
     EvidenceReference,
     FindingStatus,
     IdempotencyKey,
     KnockoutFinding,
+    Listing,
+    ListingEvent,
     Project,
     Role,
 )
@@ -41,10 +46,16 @@ from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
 from vetting.services.assessments import check_targets
 from vetting.services.evaluation import evaluate_many
-from vetting.services.rows import insert_rows
+from vetting.services.rows import insert_rows, refresh_statistics
 from vetting.services.rulesets import active_ruleset
 
 IMPORT_PATH = "import:assessments"
+
+# The tables an import grows; their statistics are refreshed each time the import has doubled
+# what it stored (from the first thousand records on).
+_GROWN = (Assessment, CriterionScore, EvidenceReference, KnockoutFinding, IdempotencyKey, Decision, AuditEvent,
+          Listing, ListingEvent)
+_FIRST_REFRESH = 1000
 
 
 @dataclass
@@ -195,6 +206,9 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
     accounts: dict[str, Account] = {}
     pending: list[tuple[dict[str, Any], str | None, str, Account, dict[str, Any]]] = []
     touched: set[int] = set()
+    deferred: set[int] = set()
+    refresh_at = _FIRST_REFRESH
+    filed = 0
 
     def reviewer_for(record: dict[str, Any]) -> Account:
         if isinstance(actor, Account):
@@ -213,10 +227,14 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
         return accounts[email]
 
     def flush_chunk() -> None:
-        nonlocal pending, touched
+        nonlocal pending, touched, refresh_at, filed
         if not pending:
             return
         ids = _insert_chunk(session, ruleset.id, pending)
+        filed += len(ids)
+        if filed >= refresh_at:
+            refresh_statistics(session, _GROWN)
+            refresh_at *= 2
         events = []
         keys = []
         for assessment_id, (data, key, digest, reviewer, item) in zip(ids, pending):
@@ -227,9 +245,12 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             events.append(("assessment.submit", "assessment", assessment_id, {"enterprise_id": data["enterprise_id"], "via": "import"}))
         insert_rows(session, IdempotencyKey, keys)
         audit.append_many(session, actor, events)
-        result = evaluate_many(session, actor, sorted(touched), trigger="import")
-        report.decisions += result.evaluated
-        if not atomic:
+        if atomic:
+            # one transaction: nothing is seen until the end, so each enterprise is evaluated once,
+            # after all of its records are stored, instead of once per chunk that names it
+            deferred.update(touched)
+        else:
+            report.decisions += evaluate_many(session, actor, sorted(touched), trigger="import").evaluated
             session.commit()
         pending, touched = [], set()
 
@@ -280,7 +301,8 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
     if atomic and report.rejected:
         session.rollback()
         report.committed = False
-        report.decisions = 0
         return report
+    if deferred:
+        report.decisions += evaluate_many(session, actor, sorted(deferred), trigger="import").evaluated
     session.commit()
     return report

@@ -76,3 +76,19 @@ def _copy(session: Session, table, keys: list[str], rows: list[dict], return_ids
     finally:
         cursor.close()
     return ids
+
+
+def refresh_statistics(session: Session, models: Sequence[type]) -> None:
+    """Have PostgreSQL re-sample the tables behind ``models`` now.
+
+    A long import can grow a table from nothing to hundreds of thousands of rows before
+    autovacuum looks at it; until then the planner believes the table is tiny and reads, say,
+    every idempotency key of an account instead of probing the index for the keys asked for, so
+    each batch gets slower than the last. ANALYZE samples a bounded number of rows (it also sees
+    the rows this transaction inserted), so a few calls while a table grows cost little.
+    Elsewhere this does nothing."""
+    if session.get_bind().dialect.name != "postgresql" or not models:
+        return
+    session.flush()
+    names = ", ".join(f'"{model.__table__.name}"' for model in models)
+    session.execute(text(f"ANALYZE {names}"))
