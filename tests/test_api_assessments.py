@@ -199,3 +199,29 @@ def test_file_and_submit_in_one_step(client, session, make_enterprise, make_acco
     assert sorted(actions) == ["assessment.create", "assessment.submit", "decision.store"]
     draft = client.post("/api/v1/assessments", json=payload(ent.id), headers=headers).get_json()
     assert draft["status"] == "draft" and draft["decision"] is None
+
+
+def test_a_submission_answers_with_what_was_stored(client, session, make_enterprise, make_account, bearer):
+    """The answer to a one-step submission is built from the input as stored; reading the
+    assessment back from the database gives the same scores, knock-outs and declaration."""
+    ent = make_enterprise()
+    headers = bearer(make_account("reviewer"))
+    body = payload(ent.id, conflict={"declared": True, "note": "a former employee of the enterprise"})
+    body["scores"]["S3"] = {"score": "n/a", "justification": "no indigenous peoples near the site", "evidence": []}
+    body["scores"]["E2"] = {"score": 4, "justification": "measured twice", "evidence": [
+        {"kind": "url", "reference": "https://example.org/report"}, {"kind": "document", "reference": "annex B"}]}
+    body["knockouts"] = [{"code": "SANCTIONS_LISTED", "status": "alleged", "description": "press reports",
+                          "evidence": [{"kind": "url", "reference": "https://news.example/1"}]},
+                         {"code": "MDB_DEBARMENT", "status": "confirmed",
+                          "evidence": [{"kind": "url", "reference": "https://mdb.example/debarred/7"},
+                                       {"kind": "document", "reference": "debarment notice"}]}]
+    filed = client.post("/api/v1/assessments?submit=true", json=body, headers=headers)
+    assert filed.status_code == 201, filed.get_json()
+    answer = filed.get_json()
+    session.expire_all()
+    stored = client.get(f"/api/v1/assessments/{answer['id']}", headers=headers).get_json()
+    for key in ("scores", "knockouts", "conflict", "summary", "status", "ruleset_version", "association"):
+        assert answer[key] == stored[key], key
+    assert answer["scores"]["S3"] == {"score": "n/a", "justification": "no indigenous peoples near the site", "evidence": []}
+    assert [k["code"] for k in answer["knockouts"]] == ["SANCTIONS_LISTED", "MDB_DEBARMENT"]
+    assert len(answer["knockouts"][1]["evidence"]) == 2

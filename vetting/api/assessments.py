@@ -33,8 +33,8 @@ class AssessmentSchema(Schema):
     supersedes_id = fields.Integer(allow_none=True)
     summary = fields.String(allow_none=True)
     conflict = fields.Function(lambda a: None if a.conflict_declared is None else {"declared": a.conflict_declared, "note": a.conflict_note})
-    scores = fields.Function(lambda a: service.stored_payload(a)["scores"])
-    knockouts = fields.Function(lambda a: service.stored_payload(a)["knockouts"])
+    scores = fields.Function(lambda a: _payload(a)["scores"])
+    knockouts = fields.Function(lambda a: _payload(a)["knockouts"])
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
@@ -47,12 +47,19 @@ class FiledSchema(AssessmentSchema):
                              metadata={"description": "the enterprise's new decision when filed with submit=true, else null"})
 
 
-class _Filed:
-    """An assessment seen together with the decision its filing stored (for FiledSchema)."""
+def _payload(a) -> dict:  # noqa: ANN001
+    """The scores and knock-outs of an assessment as stored (a new filing carries them)."""
+    return a.payload if isinstance(a, _Filed) and a.payload is not None else service.stored_payload(a)
 
-    def __init__(self, assessment: Assessment, decision) -> None:  # noqa: ANN001
+
+class _Filed:
+    """An assessment seen together with the decision its filing stored (for FiledSchema) and,
+    for a filing submitted at once, its stored scores and knock-outs."""
+
+    def __init__(self, assessment: Assessment, decision, payload: dict | None = None) -> None:  # noqa: ANN001
         self._assessment = assessment
         self.decision = decision
+        self.payload = payload
 
     def __getattr__(self, name: str):  # noqa: ANN204
         return getattr(self._assessment, name)
@@ -145,10 +152,10 @@ class Assessments(MethodView):
         """File a draft assessment against the active ruleset; with ``submit=true``, file and
         submit it in one step and get the enterprise's new decision."""
         if query["submit"]:
-            assessment, decision = service.file_and_submit(request_session(), current_account(), request.get_json())
-        else:
-            assessment, decision = service.create_draft(request_session(), current_account(), request.get_json()), None
-        return _Filed(assessment, decision), 201, {"ETag": _etag(assessment)}
+            filed = service.file_submitted(request_session(), current_account(), request.get_json())
+            return _Filed(filed.assessment, filed.decision, filed.payload), 201, {"ETag": _etag(filed.assessment)}
+        assessment = service.create_draft(request_session(), current_account(), request.get_json())
+        return _Filed(assessment, None), 201, {"ETag": _etag(assessment)}
 
 
 class ValidateQuery(StrictSchema):

@@ -168,9 +168,29 @@ def create_draft(session: Session, actor: Actor, payload: dict) -> Assessment:
     return assessment
 
 
+@dataclass
+class Submitted:
+    """A new assessment filed and submitted in one step, the decision it moved, and its scores
+    and knock-outs in the form :func:`stored_payload` gives (built from what was stored)."""
+
+    assessment: Assessment
+    decision: Decision
+    payload: dict
+
+
 def file_and_submit(session: Session, actor: Actor, payload: dict) -> tuple[Assessment, Decision]:
     """File a complete assessment and submit it in one transaction: it counts at once, and the
     enterprise is re-evaluated (what :func:`create_draft` then :func:`submit` do, in one step)."""
+    filed = file_submitted(session, actor, payload)
+    return filed.assessment, filed.decision
+
+
+def file_submitted(session: Session, actor: Actor, payload: dict) -> Submitted:
+    """:func:`file_and_submit`, with the stored scores and knock-outs for the answer.
+
+    The assessment's row goes through the ORM; its score, evidence and finding rows are
+    inserted as rows (some forty per assessment, which the unit of work would otherwise track
+    object by object). Its collections stay unloaded and read what was stored when used."""
 
     from vetting.services.assessment_input import parse
     from vetting.services.rulesets import active_ruleset
@@ -178,17 +198,67 @@ def file_and_submit(session: Session, actor: Actor, payload: dict) -> tuple[Asse
     account = _require_reviewer(actor)
     ruleset = active_ruleset(session)
     data = parse(payload, document_of(ruleset), complete=True)
-    assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset_id=ruleset.id,
-                            status=AssessmentStatus.SUBMITTED, submitted_at=clock.now(session))
-    with session.no_autoflush:
-        _apply(session, assessment, data)
+    enterprise_id, project_id = check_targets(session, data["enterprise_id"], data.get("project_id"))
+    assessment = Assessment(association_id=account.association_id, reviewer_id=account.id, ruleset=ruleset,
+                            status=AssessmentStatus.SUBMITTED, submitted_at=clock.now(session),
+                            enterprise_id=enterprise_id, project_id=project_id, summary=data.get("summary"),
+                            conflict_declared=data["conflict"]["declared"], conflict_note=data["conflict"].get("note"))
     session.add(assessment)
     session.flush()
+    finding_ids = insert_children(session, [(assessment.id, data)])
     decision = _reevaluate(session, actor, assessment.enterprise_id, f"assessment.submit:{assessment.id}", [
         ("assessment.create", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id, "ruleset": ruleset.version}),
         ("assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id}),
     ], ruleset)
-    return assessment, decision
+    return Submitted(assessment, decision, payload_of(data, finding_ids))
+
+
+def insert_children(session: Session, items: list[tuple[int, dict]]) -> list[int]:
+    """Insert the score, knock-out finding and evidence rows of parsed assessments
+    (``(assessment id, parsed input)`` pairs), a statement per table; returns the new findings'
+    ids in input order."""
+    from vetting.models import CriterionScore, EvidenceReference, FindingStatus, KnockoutFinding
+    from vetting.services.rows import insert_rows
+
+    scores, evidence, findings, finding_evidence = [], [], [], []
+    for assessment_id, data in items:
+        for code, entry in data["scores"].items():
+            scores.append({"assessment_id": assessment_id, "criterion": code, "score": entry["score"],
+                           "justification": entry.get("justification")})
+            evidence += [{"assessment_id": assessment_id, "criterion": code, "finding_id": None, "kind": ev["kind"],
+                          "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
+                         for ev in entry.get("evidence") or ()]
+        for ko in data.get("knockouts") or ():
+            findings.append({"assessment_id": assessment_id, "code": ko["code"], "status": FindingStatus(ko["status"]),
+                             "description": ko.get("description") or ""})
+            finding_evidence.append((assessment_id, ko.get("evidence") or ()))
+    insert_rows(session, CriterionScore, scores)
+    finding_ids = insert_rows(session, KnockoutFinding, findings, return_ids=True)
+    for finding_id, (assessment_id, refs) in zip(finding_ids, finding_evidence):
+        evidence += [{"assessment_id": assessment_id, "criterion": None, "finding_id": finding_id, "kind": ev["kind"],
+                      "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
+                     for ev in refs]
+    insert_rows(session, EvidenceReference, evidence)
+    return finding_ids
+
+
+def payload_of(data: dict, finding_ids: list[int]) -> dict:
+    """What :func:`stored_payload` reads back for an assessment stored by
+    :func:`insert_children` from parsed input ``data`` (its findings' ids in ``finding_ids``)."""
+    scores = {}
+    for code, entry in sorted(data["scores"].items()):  # stored scores are read in criterion order
+        out = {"score": "n/a" if entry["score"] is None else entry["score"],
+               "evidence": [{"kind": ev["kind"], "reference": ev["reference"]} for ev in entry.get("evidence") or ()]}
+        if entry.get("justification") is not None:
+            out = {"score": out["score"], "justification": entry["justification"], "evidence": out["evidence"]}
+        scores[code] = out
+    knockouts = [{"code": ko["code"], "status": ko["status"], "description": ko.get("description") or "",
+                  "evidence": [{"kind": ev["kind"], "reference": ev["reference"]} for ev in ko.get("evidence") or ()]}
+                 for ko, _id in zip(data.get("knockouts") or (), finding_ids)]
+    payload: dict = {"enterprise_id": data["enterprise_id"], "scores": scores, "knockouts": knockouts}
+    if data.get("conflict") is not None:
+        payload["conflict"] = {"declared": data["conflict"]["declared"], "note": data["conflict"].get("note")}
+    return payload
 
 
 def update_draft(session: Session, actor: Actor, assessment_id: int, payload: dict, *, if_match: int | None) -> Assessment:

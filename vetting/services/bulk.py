@@ -33,7 +33,6 @@ from vetting.models import (
     Decision,
     Enterprise,
     EvidenceReference,
-    FindingStatus,
     IdempotencyKey,
     KnockoutFinding,
     Listing,
@@ -44,7 +43,7 @@ from vetting.models import (
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
-from vetting.services.assessments import check_targets
+from vetting.services.assessments import check_targets, insert_children
 from vetting.services.evaluation import evaluate_many
 from vetting.services.rows import insert_rows, refresh_statistics
 from vetting.services.rulesets import active_ruleset
@@ -135,25 +134,7 @@ def _insert_chunk(session: Session, ruleset_id: int,
              "summary": data.get("summary"), "created_at": now, "updated_at": now, "submitted_at": now, "version": 1}
             for data, _key, _digest, reviewer, _where in pending]
     ids = insert_rows(session, Assessment, rows, return_ids=True)
-    scores, evidence, findings, finding_evidence = [], [], [], []
-    for assessment_id, (data, *_rest) in zip(ids, pending):
-        for code, entry in data["scores"].items():
-            scores.append({"assessment_id": assessment_id, "criterion": code, "score": entry["score"],
-                           "justification": entry.get("justification")})
-            evidence += [{"assessment_id": assessment_id, "criterion": code, "finding_id": None, "kind": ev["kind"],
-                          "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
-                         for ev in entry.get("evidence") or ()]
-        for ko in data.get("knockouts") or ():
-            findings.append({"assessment_id": assessment_id, "code": ko["code"], "status": FindingStatus(ko["status"]),
-                             "description": ko.get("description") or ""})
-            finding_evidence.append((assessment_id, ko.get("evidence") or ()))
-    insert_rows(session, CriterionScore, scores)
-    finding_ids = insert_rows(session, KnockoutFinding, findings, return_ids=True)
-    for finding_id, (assessment_id, items) in zip(finding_ids, finding_evidence):
-        evidence += [{"assessment_id": assessment_id, "criterion": None, "finding_id": finding_id, "kind": ev["kind"],
-                      "reference": ev["reference"], "description": ev.get("description"), "sha256": ev.get("sha256")}
-                     for ev in items]
-    insert_rows(session, EvidenceReference, evidence)
+    insert_children(session, [(assessment_id, data) for assessment_id, (data, *_rest) in zip(ids, pending)])
     return ids
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from vetting import rules
 from vetting.errors import Conflict, NotFound, SeedError
@@ -115,7 +115,9 @@ def document_of(ruleset: Ruleset) -> dict[str, Any]:
 
 
 def active_ruleset(session: Session) -> Ruleset:
-    row = session.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE))
+    # The document (kilobytes of JSON) is left unread: callers use document_of and compiled,
+    # which keep it per content hash, so it is read from the database once per process at most.
+    row = session.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE).options(defer(Ruleset.document)))
     if row is None:
         raise NotFound("no ruleset is active; run `vetting init`")
     return row
