@@ -1,6 +1,6 @@
 """Assessment submissions over HTTP against the production server, evaluation included.
 
-Starts `vetting serve` (gunicorn, 2 workers) on 127.0.0.1 against a scratch PostgreSQL database
+Starts `vetting serve` (gunicorn, 2 workers of 4 threads) on 127.0.0.1 against a scratch PostgreSQL database
 with the demo data, then runs the same pool of client threads for the same time twice:
 
 - baseline: POST /api/v1/assessments/validate (parse and check a complete assessment against
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         write_section("submissions", f"""
 ## Assessment submissions over HTTP (production server, PostgreSQL)
 
-`{command()}` on {machine()}; `vetting serve` (gunicorn, 2 sync workers) on 127.0.0.1, PostgreSQL on
+`{command()}` on {machine()}; `vetting serve` (gunicorn, 2 workers of 4 threads) on 127.0.0.1, PostgreSQL on
 127.0.0.1, demo data plus bench enterprises ({len(enterprises):,} in all, picked at random); {args.clients} client threads on the same machine,
 {args.seconds:g} s per phase, {args.repeats} repeats (median).
 
