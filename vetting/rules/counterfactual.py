@@ -15,17 +15,18 @@ import itertools
 import operator
 from typing import Any
 
+from vetting.rules.fastpath import Unsupported
+
 NEXT = {"BLACK": "NONE", "NONE": "RED"}
 
 
 def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str, Any],
                        medians: dict[str, float | None], quorum: dict[str, Any]) -> dict[str, Any] | None:
-    from vetting.rules.engine import first_match, rank
-    from vetting.rules.fastpath import Unsupported
-
     target = NEXT.get(outcome)
     if target is None:
         return None
+    from vetting.rules.engine import first_match, rank  # the engine imports this module
+
     ctx = dict(context)
     plan: dict[str, Any] = {"target": target, "knockouts_to_clear": list(ctx["knockouts"]), "blockers_to_clear": [],
                             "quorum_needed": None, "evidence_needed": None, "criterion_changes": []}
@@ -49,13 +50,16 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
     # ones up to the first static row that holds, which ends every trial with a fixed answer.
     static = {i: model.checks[i](ctx) for i in model.static_rows}
     goal = rank(target)
-    # (whether the row's outcome reaches the target, its fast closure or else its check, its check)
-    trials: list[tuple[bool, Any, Any]] = []
+    # (whether the row's outcome reaches the target, its fast closure or else its check), and
+    # the same with its check, which falls back to rule-engine
+    trials: list[tuple[bool, Any]] = []
+    checked: list[tuple[bool, Any]] = []
     otherwise = False  # what a trial gives when no dynamic row holds
     for i, row_rank in enumerate(model.row_rank):
         fixed = static.get(i)
         if fixed is None:
-            trials.append((row_rank >= goal, model.fast[i] or model.checks[i], model.checks[i]))
+            trials.append((row_rank >= goal, model.fast[i] or model.checks[i]))
+            checked.append((row_rank >= goal, model.checks[i]))
         elif fixed:
             otherwise = row_rank >= goal
             break
@@ -78,13 +82,13 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
             if with_pillars:
                 ctx["pillars"] = dict(zip(scored, values))
             try:
-                for reaches, fast, _check in trials:
+                for reaches, fast in trials:
                     if fast(ctx):
                         return reaches
             except Unsupported:
                 # a fast closure left a value to rule-engine: try the rows again through their
                 # checks, which fall back to it (rows are pure, so trying one twice is harmless)
-                for reaches, _fast, check in trials:
+                for reaches, check in checked:
                     if check(ctx):
                         return reaches
             return otherwise
@@ -114,11 +118,15 @@ class _Space:
     def __init__(self, model: Any, medians: dict[str, float | None]) -> None:
         # pillar by pillar (each pillar's criteria in ruleset order, so every sum is added up
         # in the same order as criterion by criterion): scored sums and weights, and the gains
-        scored = self.scored = []
-        self.pw, self.weights, self.base = [], [], []
-        self.gains: list[list[tuple[float, str, float]]] = []  # (gain, code, weight), largest first
-        self.prefix: list[list[float]] = []  # running sums of the gains, from 0.0
-        for pillar, pillar_weight, criteria in model.pillar_criteria:
+        scored: list[str] = []
+        pw: list[float] = []
+        weights: list[float] = []
+        base: list[float] = []
+        all_gains: list[list[tuple[float, str, float]]] = []  # (gain, code, weight), largest first
+        prefixes: list[list[float]] = []  # running sums of the gains, from 0.0
+        cap: list[int] = []  # how many criteria each pillar can raise
+        accumulate = itertools.accumulate
+        for (pillar, pillar_weight, criteria), in_code_order in zip(model.pillar_criteria, model.pillar_codes_sorted):
             total = weight = 0.0
             raisable = []
             for code, w in criteria:
@@ -130,23 +138,28 @@ class _Space:
                         raisable.append((w, m, code))
             if weight > 0:
                 scored.append(pillar)
-                self.pw.append(pillar_weight)
-                self.weights.append(weight)
-                self.base.append(total / weight)
+                pw.append(pillar_weight)
+                weights.append(weight)
+                base.append(total / weight)
                 gains = [(w * (4 - m) * 25.0 / weight, code, w) for w, m, code in raisable]
-                gains.sort(key=_code)  # equal gains by code (stable sorts), then
-                gains.sort(key=_gain, reverse=True)  # the largest gains first
-                self.gains.append(gains)
-                self.prefix.append(list(itertools.accumulate(map(_gain, gains), initial=0.0)))
+                # equal gains by code (stable sorts; raisable is in ruleset order, which usually
+                # is code order already), then the largest gains first
+                if not in_code_order:
+                    gains.sort(key=_code)
+                gains.sort(key=_gain, reverse=True)
+                all_gains.append(gains)
+                prefixes.append(list(accumulate(map(_gain, gains), initial=0.0)))
+                cap.append(len(gains))
+        self.scored, self.pw, self.weights, self.base = scored, pw, weights, base
+        self.gains, self.prefix, self.cap = all_gains, prefixes, cap
         self.medians = medians
         self.position = model.position
-        self.total_w = sum(model.pillar_weight[p] for p in scored)
-        self.cap = [len(g) for g in self.gains]  # how many criteria each pillar can raise
+        self.total_w = sum(pw)  # the scored pillars' weights, in ruleset order
         self._suffix: dict[int, list[float]] = {}
-        self.size = sum(self.cap)
+        self.size = sum(cap)
         # the pillar part of the total with nothing raised, as bound() adds it up
         acc = 0.0
-        for b, w in zip(self.base, self.pw):
+        for b, w in zip(base, pw):
             acc += b * w
         self._unraised_total = acc / self.total_w if scored else 0.0
 
@@ -174,25 +187,30 @@ class _Space:
         gains at most its own top-``left`` gains and the total at most their top-``left``
         weighted gains. Outcomes never worsen as scores rise, so if even that misses, so does
         every completion."""
-        base, prefix, pw = self.base, self.prefix, self.pw
-        if not fixed:  # as below, with the unraised total added up once
-            gains = self.suffix_gains(0)
-            return holds([b + p[min(left, c)] for b, p, c in zip(base, prefix, self.cap)],
-                         self._unraised_total + gains[min(left, len(gains) - 1)])
+        # (``x if x < y else y`` is min() without the call: this runs for every node searched)
+        base, prefix, pw, cap = self.base, self.prefix, self.pw, self.cap
+        n = len(fixed)
+        gains = self._suffix.get(n) if n < len(base) else None
+        if gains is None and n < len(base):
+            gains = self.suffix_gains(n)
+        if not n:  # as below, with the unraised total added up once
+            last = len(gains) - 1
+            return holds([b + p[left if left < c else c] for b, p, c in zip(base, prefix, cap)],
+                         self._unraised_total + gains[left if left < last else last])
         values = []
         total = 0.0
-        n = len(fixed)
         for i, j in enumerate(fixed):
             v = base[i] + prefix[i][j]
             values.append(v)
             total += v * pw[i]
         for i in range(n, len(base)):
-            values.append(base[i] + prefix[i][min(left, self.cap[i])])
+            c = cap[i]
+            values.append(base[i] + prefix[i][left if left < c else c])
             total += base[i] * pw[i]
         total = total / self.total_w
-        if n < len(base):
-            gains = self.suffix_gains(n)
-            total += gains[min(left, len(gains) - 1)]
+        if gains is not None:
+            last = len(gains) - 1
+            total += gains[left if left < last else last]
         return holds(values, total)
 
     def search(self, k: int, holds: Any, fixed: tuple[int, ...] = ()) -> tuple[int, ...] | None:
@@ -207,8 +225,9 @@ class _Space:
             values = self.with_counts(counts)
             return counts if holds(values, self.total(values)) else None
         for j in range(min(k, limit), -1, -1):
-            if self.bound((*fixed, j), k - j, holds):
-                found = self.search(k - j, holds, (*fixed, j))
+            counts = (*fixed, j)
+            if self.bound(counts, k - j, holds):
+                found = self.search(k - j, holds, counts)
                 if found is not None:
                     return found
         return None
@@ -251,17 +270,18 @@ class _Space:
                 levels[code] = 4.0
                 where[code] = (i, w)
         values = self.with_counts(counts)
+        pw, total_w, weights, medians = self.pw, self.total_w, self.weights, self.medians
         for code in sorted(levels, key=self.position.__getitem__):
             i, w = where[code]
-            start = self.medians[code] or 0.0
+            start = medians[code] or 0.0
             # outcomes never worsen as scores rise: bisect the levels between start and 4
             lo, hi = int(start) + 1, 4  # 4 is known to reach the target
             best = values
             while lo < hi:
                 mid = (lo + hi) // 2
                 trial = values.copy()
-                trial[i] = values[i] - w * (4.0 - mid) * 25.0 / self.weights[i]
-                if holds(trial, self.total(trial)):
+                trial[i] = values[i] - w * (4.0 - mid) * 25.0 / weights[i]
+                if holds(trial, sum(map(operator.mul, trial, pw)) / total_w):  # self.total(trial), inline
                     hi, best = mid, trial
                 else:
                     lo = mid + 1
@@ -299,15 +319,16 @@ class _Balanced:
         low = order[0]
         second = values[order[1]] if len(order) > 1 else None
         best, best_key = -1, 0.0
+        cap, pw, total_w, lowest = space.cap, space.pw, space.total_w, values[low]
         for i, prefix in enumerate(space.prefix):
             j = taken[i]
-            if j >= space.cap[i]:
+            if j >= cap[i]:
                 continue
             gain = prefix[j + 1] - prefix[j]
             raised = values[i] + gain
-            other = second if i == low else values[low]
+            other = second if i == low else lowest
             new_low = raised if other is None or other > raised else other
-            key = new_low + gain * space.pw[i] / space.total_w
+            key = new_low + gain * pw[i] / total_w
             if best < 0 or key > best_key:
                 best, best_key = i, key
         taken[best] += 1

@@ -94,6 +94,8 @@ class _Model:
         # for the counterfactual search
         self.pillar_weight = dict(self.pillars)
         self.pillar_criteria = [(p, w, [(code, cw) for code, cp, cw in self.criteria if cp == p]) for p, w in self.pillars]
+        # whether each pillar's criteria come in code order (the search then need not sort by code)
+        self.pillar_codes_sorted = [[c for c, _w in cs] == sorted(c for c, _w in cs) for _p, _w, cs in self.pillar_criteria]
         self.position = {code: i for i, (code, _p, _w) in enumerate(self.criteria)}
         self.row_rank = [rank(row["outcome"]) for row in self.rows]
         # rows whose result does not depend on the scores (see counterfactual)
@@ -186,12 +188,18 @@ def decide(ruleset: Any, context: dict[str, Any]) -> tuple[int, list[dict[str, A
     model = _model(ruleset)
     trace: list[dict[str, Any]] = []
     chosen = -1
+    checks, row_names = model.checks, model.row_names
     for i, head in enumerate(model.trace_heads):
         if chosen >= 0:
             trace.append({**head, "result": "not evaluated"})
             continue
-        held = model.checks[i](context)
-        seen = {n: _plain(context[n]) for n in model.row_names[i] if n in context}
+        held = checks[i](context)
+        seen = {}
+        for n in row_names[i]:
+            if n in context:
+                value = context[n]
+                # most values are floats: round them here rather than through _plain's checks
+                seen[n] = round(value, 4) if type(value) is float else _plain(value)
         trace.append({**head, "result": "holds" if held else "does not hold", "values": seen})
         if held:
             chosen = i
