@@ -20,11 +20,21 @@ computed in parallel and bulk-inserted; a sample is checked against the service)
 ``--service-reindex-up-to`` enterprises the service's own ``reindex`` is timed as well.
 
 Targets (at 1,000,000 enterprises): p95 at most 50 ms in-process, recall@1 at least 0.95, and
-at least 20 times faster than the baseline. Sizes above 100,000 run on PostgreSQL only, and only
-when loading and indexing the previous size in this run projects to under ``--budget-minutes``.
+at least 20 times faster than the baseline. Sizes above ``--sqlite-up-to`` (100,000) run on
+PostgreSQL only, and only when loading and indexing the previous size in this run projects to
+under ``--budget-minutes``.
+
+Building a million enterprises takes longer than measuring them, so a database can be kept and
+measured again: ``--keep DIR`` keeps each database it builds (SQLite files and build records in
+DIR, PostgreSQL databases named ``vetting_bench_search_<db>_<size>_seed<seed>``) with the generated
+enterprises, and reuses them on a later invocation with the same size and seed (the index is
+checked again on a sample first). ``--build-only`` builds what is not kept yet and measures
+nothing; ``--copy-index`` fills a PostgreSQL index from the kept SQLite build of the same data
+instead of computing the same rows again. Drop kept databases yourself.
 
 Usage: python bench/search.py [--sizes 10000,100000] [--queries 300] [--db sqlite,postgresql] [--http]
        [--results FILE] [--merge FILE,...]   (a long size run on its own, then merged into one section)
+       [--keep DIR [--build-only] [--copy-index]] [--baseline-queries 0]   (0: the size's baseline comes from --merge)
 """
 
 from __future__ import annotations
@@ -48,10 +58,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
 
 from bench._report import code_revision, command, machine, scratch_postgres, write_section  # noqa: E402
-from bench.names import KINDS, Enterprise, Query, check_index, generate, index_fast, load, queries  # noqa: E402
+from bench.names import KINDS, Enterprise, Query, check_index, copy_index, generate, index_fast, load, queries  # noqa: E402
 from vetting.db import Database, make_engine  # noqa: E402
 from vetting.resources import bundled_path  # noqa: E402
 from vetting.services.setup import initialize  # noqa: E402
@@ -105,6 +115,9 @@ class Run:
     index_s: float = 0.0
     service_reindex_s: float | None = None
     checked: int = 0
+    index_copied: bool = False  # index rows copied from the SQLite build (``--copy-index``)
+    reused: bool = False  # the database was built by an earlier invocation (``--keep``)
+    load: list[float] = field(default_factory=list)  # 1-minute load average before and after the in-process pass
     inproc: Pass = field(default_factory=Pass)
     http: Pass | None = None
     kinds: list[str] = field(default_factory=list)
@@ -117,6 +130,7 @@ class Baseline:
     names: int
     subset: list[int]
     result: Pass = field(default_factory=Pass)
+    load: list[float] = field(default_factory=list)  # 1-minute load average before and after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +146,56 @@ def scratch(kind: str) -> Iterator[str]:
         yield f"sqlite:///{folder}/bench.sqlite3"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Built:
+    """What loading and indexing one database produced, kept beside it under ``--keep`` so a
+    later invocation with the same size and seed measures the same data without rebuilding."""
+
+    first_id: int
+    token_rows: int
+    form_rows: int
+    load_s: float
+    index_s: float
+    service_reindex_s: float | None
+    checked: int
+    index_copied: bool = False  # the index rows were copied from the SQLite build of the same data
+
+
+@contextlib.contextmanager
+def kept(kind: str, size: int, seed: int, folder: Path) -> Iterator[tuple[str, Path]]:
+    """A database kept after the run: a SQLite file in ``folder``, or a PostgreSQL database
+    named after the size and seed beside VETTING_BENCH_DATABASE_URL; yields its URL and the
+    path of its record (present once it was fully built)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"search-{kind}-{size}-seed{seed}"
+    record = folder / f"{name}.json"
+    if kind == "sqlite":
+        file = folder.resolve() / f"{name}.sqlite3"
+        if not record.exists():  # a build that did not finish starts again from nothing
+            for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        yield f"sqlite:///{file}", record
+        return
+    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    database = f"vetting_bench_{name.replace('-', '_')}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            present = c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
+            if present and not record.exists():
+                c.execute(text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+                present = None
+            if not present:
+                record.unlink(missing_ok=True)
+                c.execute(text(f'CREATE DATABASE "{database}"'))
+    finally:
+        admin.dispose()
+    yield base.set(database=database).render_as_string(hide_password=False), record
 
 
 def rank_of(ids: Sequence[int], expected: int) -> int | None:
@@ -271,6 +335,7 @@ def run_baseline(ents: Sequence[Enterprise], qs: Sequence[Query], subset: list[i
             names.append(name)
             owner.append(i)
     base = Baseline(len(ents), len(names), subset)
+    load_before = os.getloadavg()[0]
     for n, i in enumerate(subset):
         q = qs[i]
         t = time.perf_counter()
@@ -279,39 +344,86 @@ def run_baseline(ents: Sequence[Enterprise], qs: Sequence[Query], subset: list[i
         base.result.add(time.perf_counter() - t, rank_of(ids, q.expected))
         if (n + 1) % 10 == 0:
             print(f"    baseline {n + 1}/{len(subset)}: p50 {base.result.p(50):.0f} ms", flush=True)
+    base.load = [load_before, os.getloadavg()[0]]
     return base
 
 
-def measure(kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise], qs: list[Query], gen_s: float) -> Run:
+def build(db: Database, kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise]) -> Built:
+    """Migrate, load and index a new database; check a sample of the index against the service."""
     from vetting.services.search import reindex
 
+    initialize(db, bundled_path("seeds"), demo=False)
+    t = time.perf_counter()
+    first_id = load(db.engine, ents)
+    load_s = time.perf_counter() - t
+    print(f"  [{kind} {size:,}] loaded in {load_s:.1f}s", flush=True)
+    t = time.perf_counter()
+    source = _copy_source(kind, size, args)
+    if source is not None:
+        path, source_first_id = source
+        token_rows, form_rows = copy_index(db.engine, path, first_id - source_first_id)
+    else:
+        token_rows, form_rows = index_fast(db.engine, ents, first_id)
+    index_s = time.perf_counter() - t
+    print(f"  [{kind} {size:,}] indexed ({token_rows:,} token rows, {form_rows:,} form rows"
+          f"{', copied from ' + source[0] if source else ''}) in {index_s:.1f}s", flush=True)
+    service_reindex_s = None
+    if size <= args.service_reindex_up_to:
+        with db.session() as session:
+            t = time.perf_counter()
+            reindex(session)
+            service_reindex_s = time.perf_counter() - t
+        print(f"  [{kind} {size:,}] service reindex in {service_reindex_s:.1f}s", flush=True)
+    with db.session() as session:
+        sample = random.Random(size).sample(range(first_id, first_id + size), min(300, size))
+        checked = check_index(session, sample)
+    _settle(db)
+    return Built(first_id, token_rows, form_rows, load_s, index_s, service_reindex_s, checked, index_copied=source is not None)
+
+
+def _copy_source(kind: str, size: int, args: argparse.Namespace) -> tuple[str, int] | None:
+    """With ``--copy-index``, the kept SQLite build of the same size and seed to copy a
+    PostgreSQL index from (its file and first id), when there is one."""
+    if kind != "postgresql" or not args.copy_index or not args.keep:
+        return None
+    name = f"search-sqlite-{size}-seed{args.seed}"
+    record = Path(args.keep) / f"{name}.json"
+    if not record.exists():
+        return None
+    return str((Path(args.keep) / f"{name}.sqlite3").resolve()), json.loads(record.read_text(encoding="utf-8"))["first_id"]
+
+
+def measure(kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise], qs: list[Query], gen_s: float) -> Run:
     run = Run(kind, size, names=sum(len(e.names()) for e in ents), generate_s=gen_s, kinds=[q.kind for q in qs])
-    with scratch(kind) as url:
+    where = kept(kind, size, args.seed, Path(args.keep)) if args.keep else contextlib.nullcontext((None, None))
+    with contextlib.ExitStack() as stack:
+        url, record = stack.enter_context(where)
+        if url is None:
+            url = stack.enter_context(scratch(kind))
         db = Database(make_engine(url, pool_size=2))
         try:
-            initialize(db, bundled_path("seeds"), demo=False)
-            t = time.perf_counter()
-            first_id = load(db.engine, ents)
-            run.load_s = time.perf_counter() - t
-            print(f"  [{kind} {size:,}] loaded in {run.load_s:.1f}s", flush=True)
-            t = time.perf_counter()
-            run.token_rows, run.form_rows = index_fast(db.engine, ents, first_id)
-            run.index_s = time.perf_counter() - t
-            print(f"  [{kind} {size:,}] indexed ({run.token_rows:,} token rows, {run.form_rows:,} form rows) "
-                  f"in {run.index_s:.1f}s", flush=True)
-            if size <= args.service_reindex_up_to:
-                with db.session() as session:
-                    t = time.perf_counter()
-                    reindex(session)
-                    run.service_reindex_s = time.perf_counter() - t
-                print(f"  [{kind} {size:,}] service reindex in {run.service_reindex_s:.1f}s", flush=True)
-            with db.session() as session:
-                sample = random.Random(size).sample(range(first_id, first_id + size), min(300, size))
-                run.checked = check_index(session, sample)
-            _settle(db)
+            if record is not None and record.exists():
+                built = Built(**json.loads(record.read_text(encoding="utf-8")))
+                with db.session() as session:  # the index as built, checked again on a sample
+                    sample = random.Random(size).sample(range(built.first_id, built.first_id + size), min(300, size))
+                    check_index(session, sample)
+                print(f"  [{kind} {size:,}] reusing {url} (built earlier: load {built.load_s:.1f}s, "
+                      f"index {built.index_s:.1f}s)", flush=True)
+                reused = True
+            else:
+                built = build(db, kind, size, args, ents)
+                if record is not None:
+                    record.write_text(json.dumps(asdict(built)), encoding="utf-8")
+                reused = False
+            first_id = built.first_id
+            run.index_copied, run.reused = built.index_copied, reused
+            run.token_rows, run.form_rows, run.load_s, run.index_s = built.token_rows, built.form_rows, built.load_s, built.index_s
+            run.service_reindex_s, run.checked = built.service_reindex_s, built.checked
             warm = queries(ents, 10, args.seed + 99)
             run_inprocess(db, warm, first_id)
+            load_before = os.getloadavg()[0]
             run.inproc = run_inprocess(db, qs, first_id)
+            run.load = [load_before, os.getloadavg()[0]]
             print(f"  [{kind} {size:,}] in-process p50 {run.inproc.p(50):.0f} ms, p95 {run.inproc.p(95):.0f} ms, "
                   f"recall@1 {run.inproc.recall(1):.3f}, @10 {run.inproc.recall(10):.3f}", flush=True)
             run.breakdown = breakdown(db, qs[:args.profile_queries])
@@ -371,29 +483,42 @@ def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline],
         "bulk load (what autovacuum would do).".format(seed=seed, q=queries_per_size, kinds=", ".join(KINDS)),
         "",
         "| Database | Enterprises | Names | Index rows (tokens / forms) | Load s | Index s (bulk) | `reindex` s (service) "
-        "| p50 ms | p95 ms | Recall@1 | Recall@10 | HTTP p50 ms | HTTP p95 ms | HTTP recall@1 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p50 ms | p95 ms | Recall@1 | Recall@10 | HTTP p50 ms | HTTP p95 ms | HTTP recall@1 | Load (1-min avg, before / after) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
-            f"| {LABEL[r.db]} | {r.size:,} | {r.names:,} | {r.token_rows:,} / {r.form_rows:,} | {r.load_s:.1f} | {r.index_s:.1f} | "
+            f"| {LABEL[r.db]} | {r.size:,} | {r.names:,} | {r.token_rows:,} / {r.form_rows:,} | {r.load_s:.1f} | {r.index_s:.1f}"
+            f"{' (copied)' if r.index_copied else ''}{'*' if r.reused else ''} | "
             f"{_f(r.service_reindex_s, '{:.1f}')} | {r.inproc.p(50):,.0f} | {r.inproc.p(95):,.0f} | {r.inproc.recall(1):.3f} | "
             f"{r.inproc.recall(10):.3f} | {_f(r.http.p(50) if r.http else None)} | {_f(r.http.p(95) if r.http else None)} | "
-            f"{_f(r.http.recall(1) if r.http else None, '{:.3f}')} |")
+            f"{_f(r.http.recall(1) if r.http else None, '{:.3f}')} | "
+            + (f"{r.load[0]:.1f} / {r.load[1]:.1f}" if r.load else "—") + " |")
     lines += ["", "Index s (bulk): the `name_tokens` and `name_forms` rows of the service's `index_rows`, computed in "
               f"{os.cpu_count()} processes and bulk-inserted (COPY / executemany), then the service's `refresh_token_stats`; "
               f"a sample of {runs[0].checked if runs else 0} enterprises per run is checked against what the service "
               "computes from the stored names. `reindex` s: the service's `reindex` (what `vetting search reindex` runs) "
-              "over the same data, where it was timed.", ""]
+              "over the same data, where it was timed. Load: the machine's 1-minute load average before and after the "
+              f"in-process pass ({os.cpu_count()} CPUs; above that, queries waited for a CPU and wall times grew with it)."]
+    if any(r.index_copied for r in runs):
+        lines += ["", "(copied): the PostgreSQL index rows were copied from the SQLite build of the same enterprises "
+                  "(`--copy-index`: the same rows, computed once), so that Index s is the copy's time, not a build's; "
+                  "the sample check against the service ran on the copy as on every build."]
+    if any(r.reused for r in runs):
+        lines += ["", "*: the database was built by an earlier invocation with the same size and seed and kept (`--keep`); "
+                  "its load and index times are that build's, on a machine that was then busy with other work too, "
+                  "and its index was checked again on a sample before measuring."]
+    lines += [""]
 
     lines += ["### Baseline: rapidfuzz over every stored name", "",
               "`process.extract(q, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=10)` over a Python list "
               "of every legal name, Chinese name and alias, the 10 names mapped back to their enterprises; on the first "
               "queries of the same set (all kinds in turn). Speed-ups compare with the service's in-process latency on the "
-              "same queries.", "",
+              "same queries; the load columns say how busy the machine was during each (a busier baseline inflates the "
+              "speed-up, a busier search deflates it).", "",
               "| Enterprises | Names | Queries | Baseline p50 ms | Baseline p95 ms | Recall@1 | Recall@10 | Database "
-              "| Search p50 ms (same queries) | Search p95 ms | Speed-up p50 | Speed-up p95 |",
-              "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+              "| Search p50 ms (same queries) | Search p95 ms | Speed-up p50 | Speed-up p95 | Load during baseline |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in runs:
         b = baselines.get(r.size)
         if not b:
@@ -401,7 +526,8 @@ def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline],
         sub = Pass([r.inproc.latencies[i] for i in b.subset], [r.inproc.ranks[i] for i in b.subset])
         lines.append(f"| {b.size:,} | {b.names:,} | {len(b.subset)} | {b.result.p(50):,.0f} | {b.result.p(95):,.0f} | "
                      f"{b.result.recall(1):.3f} | {b.result.recall(10):.3f} | {LABEL[r.db]} | {sub.p(50):,.0f} | {sub.p(95):,.0f} | "
-                     f"{b.result.p(50) / sub.p(50):.2f}× | {b.result.p(95) / sub.p(95):.2f}× |")
+                     f"{b.result.p(50) / sub.p(50):.2f}× | {b.result.p(95) / sub.p(95):.2f}× | "
+                     + (f"{b.load[0]:.1f} / {b.load[1]:.1f}" if b.load else "—") + " |")
 
     lines += ["", "### Recall@1 by kind of query", "",
               "| Kind | " + " | ".join(f"{LABEL[r.db]} {r.size:,}" for r in runs) + " | Baseline " +
@@ -420,11 +546,12 @@ def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline],
 
     lines += ["", "### Where the time goes", "",
               f"The service run again on the first {profiled} queries with timers on the SQL it sends (by the "
-              "table it reads) and on the functions it calls to decode and score stored forms (medians per query, ms; "
+              "table its outer query reads first) and on the functions it calls to decode and score stored forms (medians per query, ms; "
               "the timers add a little). Reading plan: the query's tokens, those the candidate query reads (rarest "
               "first, within the service's postings budget) and their postings, from the token statistics.", "",
-              "| Database | Enterprises | Total | Token statistics SQL | Candidate query (`name_tokens`) | Name forms SQL "
-              "| Other SQL (enterprises, listings) | Unpacking forms | Scoring (`best_matches`) | ORM and the rest "
+              "| Database | Enterprises | Total | Token statistics SQL | Candidate query (`name_tokens`, with the candidates' "
+              "`name_forms`) | Name forms SQL (on its own) | Other SQL (result cards, transaction) | Unpacking forms "
+              "| Scoring (`best_matches`) | ORM and the rest "
               "| Candidates scored | Names scored | Query tokens | Tokens read | Postings read | Postings of all its tokens |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
@@ -491,6 +618,30 @@ def load_results(path: Path) -> tuple[dict, list[Run], dict[int, Baseline], list
 
 # ---------------------------------------------------------------------------------------------
 
+def generated(size: int, args: argparse.Namespace) -> tuple[list[Enterprise], float]:
+    """The enterprises of this size and seed and the seconds generating them took; under
+    ``--keep`` kept in a file beside the databases (generation is deterministic) and read back
+    on a later invocation."""
+    import pickle
+
+    file = Path(args.keep) / f"enterprises-{size}-seed{args.seed}.pickle" if args.keep else None
+    if file is not None and file.exists():
+        with file.open("rb") as fh:
+            gen_s, ents = pickle.load(fh)
+        print(f"  read from {file} (generated earlier in {gen_s:.1f}s)", flush=True)
+        return ents, gen_s
+    t = time.perf_counter()
+    ents = list(generate(size, args.seed))
+    gen_s = time.perf_counter() - t
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial = file.with_name(file.name + ".partial")
+        with partial.open("wb") as fh:
+            pickle.dump((gen_s, ents), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(file)
+    return ents, gen_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of enterprises")
@@ -498,7 +649,8 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--http", action="store_true", help="also time the queries over HTTP against gunicorn")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--baseline-queries", type=int, default=50, help="queries the baseline runs (the first of the set)")
+    parser.add_argument("--baseline-queries", type=int, default=50,
+                        help="queries the baseline runs (the first of the set); 0 for none (one merged with --merge is shown)")
     parser.add_argument("--profile-queries", type=int, default=50, help="queries timed piece by piece")
     parser.add_argument("--service-reindex-up-to", type=int, default=100_000,
                         help="also time the service's reindex up to this many enterprises")
@@ -508,11 +660,21 @@ def main() -> None:
                         help="skip a size whose load and index, projected linearly from the previous size, exceed this")
     parser.add_argument("--results", help="keep this invocation's figures in this JSON file (rewritten after every step)")
     parser.add_argument("--merge", help="comma-separated results files of earlier invocations to include in the section")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep each database after the run (SQLite files in DIR, PostgreSQL databases named by size "
+                             "and seed, their build records in DIR) and reuse one built earlier with the same size and seed")
+    parser.add_argument("--copy-index", action="store_true",
+                        help="with --keep: build a PostgreSQL index by copying the rows of the kept SQLite build of the "
+                             "same size and seed (the same rows, not computed twice); its index time is then the copy's")
+    parser.add_argument("--build-only", action="store_true",
+                        help="with --keep: build the databases that are not kept yet, measure nothing")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs/benchmarks.md")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     dbs = [d.strip() for d in args.db.split(",")]
     assert all(d in LABEL for d in dbs), dbs
+    if args.build_only and not args.keep:
+        parser.error("--build-only needs --keep")
 
     runs: list[Run] = []
     baselines: dict[int, Baseline] = {}
@@ -552,17 +714,29 @@ def main() -> None:
         if not todo:
             continue
         print(f"{size:,} enterprises: generating", flush=True)
-        t = time.perf_counter()
-        ents = list(generate(size, args.seed))
-        gen_s = time.perf_counter() - t
+        ents, gen_s = generated(size, args)
         qs = queries(ents, args.queries, args.seed + 1)
         print(f"  generated in {gen_s:.1f}s; {len(qs)} queries", flush=True)
+        if args.build_only:
+            for d in todo:
+                with kept(d, size, args.seed, Path(args.keep)) as (url, record):
+                    if record.exists():
+                        print(f"  [{d} {size:,}] kept already: {url}", flush=True)
+                        continue
+                    db = Database(make_engine(url, pool_size=2))
+                    try:
+                        record.write_text(json.dumps(asdict(build(db, d, size, args, ents))), encoding="utf-8")
+                    finally:
+                        db.dispose()
+                    print(f"  [{d} {size:,}] built and kept: {url}", flush=True)
+            continue
         subset = list(range(min(args.baseline_queries, len(qs))))
-        print("  baseline (rapidfuzz over every name)", flush=True)
-        baselines[size] = run_baseline(ents, qs, subset)
-        keep()
-        b = baselines[size].result
-        print(f"  baseline p50 {b.p(50):.0f} ms, p95 {b.p(95):.0f} ms, recall@1 {b.recall(1):.3f}", flush=True)
+        if subset:  # none: the baseline of this size comes from a merged invocation
+            print("  baseline (rapidfuzz over every name)", flush=True)
+            baselines[size] = run_baseline(ents, qs, subset)
+            keep()
+            b = baselines[size].result
+            print(f"  baseline p50 {b.p(50):.0f} ms, p95 {b.p(95):.0f} ms, recall@1 {b.recall(1):.3f}", flush=True)
         for d in todo:
             run = measure(d, size, args, ents, qs, gen_s)
             runs.append(run)

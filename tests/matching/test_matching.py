@@ -103,6 +103,32 @@ def test_the_batched_scorer_agrees_with_the_plain_loop(query, names):
         assert (got.score, got.name, got.name_form) == expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NAME_PARTS, min_size=1, max_size=4).map(" ".join),
+       st.lists(st.lists(NAME_PARTS, min_size=1, max_size=5).map(" ".join), min_size=1, max_size=3),
+       st.sampled_from([0.3, 0.6, 0.8, 0.95]))
+def test_pruning_at_a_minimum_score_keeps_exactly_the_matches_above_it(query, names, min_score):
+    from vetting.matching.score import best_matches
+
+    expected = _reference(query, names)
+    got = best_matches(query, [(0, name, forms(name)) for name in names], min_score=min_score).get(0)
+    if expected is None or expected[0] < min_score:
+        assert got is None
+    else:
+        assert (got.score, got.name, got.name_form) == expected
+
+
+def test_names_sharing_a_stored_text_each_keep_their_own_match():
+    from vetting.matching.score import best_matches
+
+    # the same alias stored for two enterprises, and twice for one: each key gets its match
+    entries = [(1, "中铁五局", forms("中铁五局")), (2, "China Railway No.5", forms("China Railway No.5")),
+               (2, "中铁五局", forms("中铁五局")), (3, "中铁五局", forms("中铁五局"))]
+    found = best_matches("中铁五局", entries, min_score=0.6)
+    assert set(found) == {1, 2, 3}
+    assert all(found[k].score == 1.0 and found[k].name == "中铁五局" for k in (1, 2, 3))
+
+
 def test_packed_forms_round_trip_and_tokens_skip_legal_form_noise():
     from vetting.matching.forms import pack, tokens_of, unpack
 

@@ -76,56 +76,109 @@ def best_matches(query: str, entries: Iterable[tuple[Hashable, str, Sequence[For
     coverage (``_scale``). A name whose numbers differ from the query's is scored down. The pairs
     are scored in rapidfuzz's C loops over all candidates at once, pruned at ``min_score``;
     among equal scores the earliest name, form and query form win.
+
+    What is never computed cannot change the answer: a partial ratio only where the query form
+    is the shorter (as the rule says) and where its coverage could still lift the score to
+    ``min_score``; identical stored texts are scored once.
     """
     if not searchable(query):
         return {}
     query_forms = forms(query)
     query_numbers = numbers(fold(query))
-    texts: list[str] = []
-    owners: list[tuple[Hashable, str, str, float, int, int]] = []  # key, name, kind, factor, name#, form#
-    positions: dict[Hashable, int] = {}
+    # Stored forms in order, as parallel lists; ``slot`` numbers the distinct texts.
+    keys: list[Hashable] = []
+    names: list[str] = []
+    kinds: list[str] = []
+    factors: list[float] = []
+    slot_of: list[int] = []
+    slots: dict[str, int] = {}
     for key, name, name_forms in entries:
-        position = positions[key] = positions.get(key, -1) + 1
         factor = 1.0
         if query_numbers and name_forms:
-            found = numbers(name_forms[0].text)  # the first form is the folded full name
+            found = numbers(name_forms[0][1])  # the first form is the folded full name
             factor = NUMBER_MISMATCH if found and found != query_numbers else 1.0
-        for i, form in enumerate(name_forms):
-            texts.append(form.text)
-            owners.append((key, name, form.kind, factor, position, i))
-    sorted_words = [i for i, owner in enumerate(owners) if owner[2] == "tokens"]
-    sorted_texts = [texts[i] for i in sorted_words]
+        for kind, text in name_forms:
+            keys.append(key)
+            names.append(name)
+            kinds.append(kind)
+            factors.append(factor)
+            slot_of.append(slots.setdefault(text, len(slots)))
+    texts = list(slots)
+    # The stored forms of each text: nearly always one, so the rare others are kept aside.
+    first_of: list[int] = [-1] * len(texts)
+    shared: dict[int, list[int]] = {}
+    for i, slot in enumerate(slot_of):
+        if first_of[slot] < 0:
+            first_of[slot] = i
+        else:
+            shared.setdefault(slot, [first_of[slot]]).append(i)
+    sorted_slots = sorted({slot_of[i] for i, kind in enumerate(kinds) if kind == "tokens"})
+    sorted_texts = [texts[j] for j in sorted_slots]
+    pinyin_slots = {slot_of[i] for i, kind in enumerate(kinds) if kind in _PINYIN}
+    # The scale of a partial ratio depends on the stored text's length and script only: texts
+    # grouped by both are scored with the cutoff their scale calls for (a slot that is pinyin
+    # for one owner and not for another takes the pinyin scale, the more generous).
+    grouped: dict[tuple[int, bool], list[int]] = {}
+    for j, text in enumerate(texts):
+        grouped.setdefault((len(text), j in pinyin_slots), []).append(j)
+    groups = [(length, pinyin, members, [texts[j] for j in members]) for (length, pinyin), members in sorted(grouped.items())]
+    lengths = [len(text) for text in texts]
     cutoff = max(0.0, min_score * 100 - 1e-6)
-    best: dict[Hashable, tuple[float, tuple[int, int, int], int, int]] = {}
+    # A partial ratio scaled below this cannot round up to min_score, whatever the name's factor.
+    floor = (min_score - 1e-4) * 100
+    # Per key: (score, stored form #, query form #). Forms are numbered in the order given, so
+    # for one key a lower number is an earlier name or an earlier form of the same name.
+    best: dict[Hashable, tuple[float, int, int]] = {}
     for qi, qf in enumerate(query_forms):
-        raw: dict[int, float] = {}
-        for _text, score, i in process.extract(qf.text, texts, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff):
-            raw[i] = score
+        q_text, q_len = qf.text, len(qf.text)
+        raw: dict[int, float] = {}  # by slot
+        for _text, score, j in process.extract(q_text, texts, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff):
+            raw[j] = score
+        tokens_raw: dict[int, float] = {}  # by slot, for stored word-sorted forms only
         if qf.kind == "tokens" and sorted_texts:
-            for _text, score, j in process.extract(qf.text, sorted_texts, scorer=fuzz.token_sort_ratio, limit=None,
+            for _text, score, k in process.extract(q_text, sorted_texts, scorer=fuzz.token_sort_ratio, limit=None,
                                                    score_cutoff=cutoff):
-                i = sorted_words[j]
-                raw[i] = max(raw.get(i, 0.0), score)
-        chinese = bool(_CJK.search(qf.text))
-        for text, score, i in process.extract(qf.text, texts, scorer=fuzz.partial_ratio, limit=None, score_cutoff=cutoff):
-            if len(qf.text) < len(text):
-                scaled = score * _scale(qf.text, chinese or owners[i][2] in _PINYIN, text)
-                if scaled > raw.get(i, 0.0):
-                    raw[i] = scaled
-        for i, score in raw.items():
-            key, _name, _kind, factor, position, form_no = owners[i]
-            final = round(score / 100.0 * factor, 4)
-            if final < min_score:
+                tokens_raw[sorted_slots[k]] = score
+        chinese = bool(_CJK.search(q_text))
+        partial: dict[int, float] = {}  # by slot
+        for length, pinyin, members, member_texts in groups:
+            if length <= q_len:
                 continue
-            order = (position, form_no, qi)
-            held = best.get(key)
-            if held is None or final > held[0] or (final == held[0] and order < held[1]):
-                best[key] = (final, order, i, qi)
+            needed = cutoff
+            if floor > 0:
+                needed = max(cutoff, floor / _scale(q_text, chinese or pinyin, member_texts[0]))
+                if needed > 100:
+                    continue
+            for _text, score, k in process.extract(q_text, member_texts, scorer=fuzz.partial_ratio, limit=None,
+                                                   score_cutoff=needed):
+                partial[members[k]] = score
+        for j in raw.keys() | tokens_raw.keys() | partial.keys():
+            base, sorted_score, partial_score = raw.get(j), tokens_raw.get(j), partial.get(j)
+            if partial_score is not None:
+                coverage = q_len / lengths[j]  # as _scale computes it, so the scores are the same floats
+                scaled_chinese, scaled_latin = partial_score * (0.6 + 0.4 * coverage), partial_score * (0.4 + 0.6 * coverage)
+            for i in shared.get(j) or (first_of[j],):
+                score = base
+                if sorted_score is not None and kinds[i] == "tokens" and (score is None or sorted_score > score):
+                    score = sorted_score
+                if partial_score is not None:
+                    scaled = scaled_chinese if chinese or kinds[i] in _PINYIN else scaled_latin
+                    if scaled > (score or 0.0):
+                        score = scaled
+                if score is None:
+                    continue
+                final = round(score / 100.0 * factors[i], 4)
+                if final < min_score:
+                    continue
+                key = keys[i]
+                held = best.get(key)
+                if held is None or final > held[0] or (final == held[0] and (i, qi) < held[1:]):
+                    best[key] = (final, i, qi)
     out: dict[Hashable, Match] = {}
-    for key, (score, _order, i, qi) in best.items():
-        _key, name, kind, _factor, _position, _form_no = owners[i]
-        out[key] = Match(score=score, name=name, query_form=query_forms[qi].kind, name_form=kind, name_text=texts[i],
-                         explanation=f"matched \u201c{name}\u201d through its {_LABEL[kind]} \u201c{texts[i]}\u201d")
+    for key, (score, i, qi) in best.items():
+        name, kind, text = names[i], kinds[i], texts[slot_of[i]]
+        out[key] = Match(score=score, name=name, query_form=query_forms[qi].kind, name_form=kind, name_text=text,
+                         explanation=f"matched \u201c{name}\u201d through its {_LABEL[kind]} \u201c{text}\u201d")
     return out
 
 

@@ -1,12 +1,12 @@
 """Name and identifier search over the register.
 
-Candidates come from the stored token index (``name_tokens``, one indexed query on either
-database): the query's rarest tokens are read first, within a budget of postings, and shared
-tokens weigh by rarity (``token_stats``). The best hundred are scored with
-``vetting.matching`` against the comparison forms stored for each of their names
-(``name_forms``), filtered and paginated. The index follows every change of names
-(registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a snapshot
-refreshed by the daily job and by a reindex (a token they do not know counts as rare).
+Candidates come from the stored token index (``name_tokens``): the query's rarest tokens are
+read first, within a budget of postings, and shared tokens weigh by rarity (``token_stats``).
+The best hundred, with the comparison forms stored for each of their names (``name_forms``),
+come back from the same statement; they are scored with ``vetting.matching``, filtered and
+paginated, and only the page's enterprises are read in full. The index follows every change of
+names (registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a
+snapshot refreshed by the daily job and by a reindex (a token they do not know counts as rare).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import (BindParameter, CompoundSelect, Integer, Row, Select, String, bindparam, case, cast, delete, func, insert,
+from sqlalchemy import (BindParameter, CompoundSelect, Float, Integer, Row, Select, String, bindparam, case, cast, delete, func, insert,
                         literal_column, null, select, union_all)
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -127,15 +127,11 @@ def token_weights(query_tokens: list[str], stats: dict[str, int], budget: int | 
     return {t: round(math.log((total + 1) / (stats.get(t, 0) + 0.5)) + 1.0, 4) if total else 1.0 for t in chosen}
 
 
-def _candidates(session: Session, query_tokens: list[str]) -> list[int]:
-    """The enterprises sharing the most (rarity-weighted) tokens with the query, reading the
-    rarest tokens' postings first and no more than the budget allows."""
-    stats = dict(session.execute(select(TokenStat.token, TokenStat.enterprises).where(TokenStat.token.in_([*query_tokens, ""]))).all())
-    weights = token_weights(query_tokens, stats)
-    weight = func.sum(case(weights, value=NameToken.token, else_=0.0)).label("weight")
-    query = (select(NameToken.enterprise_id, weight).where(NameToken.token.in_(list(weights)))
-             .group_by(NameToken.enterprise_id).order_by(weight.desc(), NameToken.enterprise_id).limit(CANDIDATES))
-    return [row.enterprise_id for row in session.execute(query)]
+@functools.cache
+def _stats_statement() -> Select:
+    """The statistics of the query's tokens (and "", the number of enterprises), built once."""
+    stats_t = TokenStat.__table__
+    return select(stats_t.c.token, stats_t.c.enterprises).where(stats_t.c.token.in_(bindparam("tokens", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,37 +295,86 @@ class Results:
     hits: list[Hit]
 
 
+@functools.lru_cache(maxsize=256)
+def _candidate_statement(read: int, country: bool, sector: bool, list_type: bool) -> Select:
+    """One statement for the stored names of the best candidates, by its shape (the number of
+    tokens read and the filters given; the values are parameters): the enterprises sharing the
+    most rarity-weighted tokens with the query, then, of those that are live and pass the
+    filters, each stored name with its forms and the enterprise's legal name.
+
+    Each token's postings are one range of the ``(token, enterprise_id)`` index, read in a branch
+    of its own that carries the token's weight, so the sum needs no per-row comparison with
+    every token read. On the tables, not the mapped classes: the rows are plain tuples."""
+    tokens_t, forms_t, enterprises_t, listings_t = (NameToken.__table__, NameForms.__table__, Enterprise.__table__,
+                                                    Listing.__table__)
+    postings = union_all(*(select(tokens_t.c.enterprise_id, bindparam(f"w{n}", type_=Float).label("weight"))
+                           .where(tokens_t.c.token == bindparam(f"t{n}", type_=String)) for n in range(read))).subquery("postings")
+    weight = func.sum(postings.c.weight).label("weight")
+    best = (select(postings.c.enterprise_id, weight).group_by(postings.c.enterprise_id)
+            .order_by(weight.desc(), postings.c.enterprise_id).limit(CANDIDATES).subquery("candidates"))
+    filters = [enterprises_t.c.merged_into_id.is_(None)]
+    if country:
+        filters.append(enterprises_t.c.country == bindparam("country", type_=String))
+    if sector:
+        filters.append(enterprises_t.c.sector == bindparam("sector", type_=String))
+    if list_type:
+        filters.append(select(listings_t.c.id).where(listings_t.c.enterprise_id == enterprises_t.c.id,
+                                                     listings_t.c.status == ListingStatus.ACTIVE,
+                                                     cast(listings_t.c.list_type, String) == bindparam("list_type", type_=String))
+                       .exists())
+    return (select(forms_t.c.enterprise_id, forms_t.c.name, forms_t.c.own, forms_t.c.forms, enterprises_t.c.legal_name)
+            .select_from(best.join(enterprises_t, enterprises_t.c.id == best.c.enterprise_id)
+                         .join(forms_t, forms_t.c.enterprise_id == enterprises_t.c.id))
+            .where(*filters).order_by(forms_t.c.enterprise_id, forms_t.c.id))
+
+
+def _candidate_rows(connection: Connection, weights: dict[str, float], country: str | None, sector: str | None,
+                    list_type: str | None) -> list[Row]:
+    params: dict[str, object] = {}
+    for n, (token, weight) in enumerate(weights.items()):
+        params[f"t{n}"], params[f"w{n}"] = token, weight
+    if country:
+        params["country"] = country.upper()
+    if sector:
+        params["sector"] = sector
+    if list_type:
+        params["list_type"] = list_type
+    statement = _candidate_statement(len(weights), bool(country), bool(sector), bool(list_type))
+    return connection.execute(statement, params).all()
+
+
 def search(session: Session, q: str, *, country: str | None = None, sector: str | None = None, list_type: str | None = None,
            min_score: float = 0.6, limit: int = 20, offset: int = 0) -> Results:
-    """Enterprises whose names match ``q``, best first, each with its score and explanation."""
+    """Enterprises whose names match ``q``, best first, each with its score and explanation.
+
+    Three statements whatever the query: the token statistics of the query's tokens; the
+    candidates with their stored names and forms; the cards of the page. On PostgreSQL they run
+    outside an explicit transaction (no BEGIN and ROLLBACK round trips); each is one snapshot,
+    as each statement of a read-committed transaction is, and a result whose enterprise changed
+    in between is left out of the page rather than shown half-read."""
     q = q[:MAX_QUERY]
     query_tokens = sorted(tokens(q))
     if not query_tokens or not searchable(q):
         return Results(0, [])
-    candidates = _candidates(session, query_tokens)
-    if not candidates:
+    single_statement_read(session)
+    connection = session.connection()
+    stats = dict(connection.execute(_stats_statement(), {"tokens": [*query_tokens, ""]}).all())
+    weights = token_weights(query_tokens, stats)
+    stored = _candidate_rows(connection, weights, country, sector, list_type)
+    if not stored:
         return Results(0, [])
-    filters = [Enterprise.id.in_(candidates), Enterprise.merged_into_id.is_(None)]
-    if country:
-        filters.append(Enterprise.country == country.upper())
-    if sector:
-        filters.append(Enterprise.sector == sector)
-    names = dict(session.execute(select(Enterprise.id, Enterprise.legal_name).where(*filters)).all())
-    lists = {ent_id: list_type.value for ent_id, list_type in session.execute(
-        select(Listing.enterprise_id, Listing.list_type).where(Listing.enterprise_id.in_(list(names)),
-                                                               Listing.status == ListingStatus.ACTIVE))}
-    if list_type:
-        names = {k: n for k, n in names.items() if lists.get(k) == list_type}
-    stored = session.execute(select(NameForms.enterprise_id, NameForms.name, NameForms.own, NameForms.forms)
-                             .where(NameForms.enterprise_id.in_(list(names))).order_by(NameForms.enterprise_id, NameForms.id)).all()
-    own = {(row.enterprise_id, row.name) for row in stored if row.own}
-    matches = best_matches(q, [(row.enterprise_id, row.name, unpack(row.forms)) for row in stored], min_score=min_score)
+    names = {ent_id: legal for ent_id, _name, _own, _forms, legal in stored}
+    own = {(ent_id, name) for ent_id, name, is_own, _forms, _legal in stored if is_own}
+    matches = best_matches(q, [(ent_id, name, unpack(packed)) for ent_id, name, _own, packed, _legal in stored],
+                           min_score=min_score)
     # Equal scores: an enterprise whose own name matched ranks before one that matched through
     # an alias (an alias can repeat another enterprise's name).
     ranked = sorted(matches, key=lambda k: (-matches[k].score, (k, matches[k].name) not in own, names[k], k))
     page = ranked[offset:offset + limit]
-    loaded = cards(session, page)
-    return Results(len(ranked), [Hit(loaded[k], matches[k], lists.get(k)) for k in page])
+    if not page:
+        return Results(len(ranked), [])
+    loaded = _read_cards(connection.execute(_card_statements()[0], {"ids": page}))
+    return Results(len(ranked), [Hit(loaded[k][0], matches[k], loaded[k][1]) for k in page if k in loaded])
 
 
 def by_identifier(session: Session, text: str) -> Hit:
