@@ -255,3 +255,40 @@ def test_an_engine_bound_session_reads_outside_the_session_with_the_same_answer(
         with Session(engine) as s:
             s.delete(s.get(Enterprise, ent_id))
             s.commit()
+
+
+@pytest.mark.parametrize("typed", ["Qlian", "Qiliann", "Qilain", "Qiluan", "Qilan"])
+def test_a_trade_name_misspelt_by_one_letter_finds_the_enterprise_among_many_alike(session, register, typed):
+    from vetting.services import search as service
+
+    target = register("Qilian Harbour Engineering Co., Ltd.", "祁连港湾工程有限公司")
+    for n in range(30):
+        register(f"Harbour Engineering Works {n} Co., Ltd.")
+    service.reindex(session)
+    # the registered spelling is read, as the rarest token, at a share of its weight
+    query_tokens = sorted(tokens(f"{typed} Harbour Engineering"))
+    stats, shares = service.query_statistics(session.connection(), f"{typed} Harbour Engineering", query_tokens)
+    assert shares["qilian"] == service.CORRECTION_WEIGHT and stats["qilian"] == 1
+    assert set(shares.values()) == {service.CORRECTION_WEIGHT} and not set(shares) & set(query_tokens)
+    weights = service.token_weights([*query_tokens, *shares], stats, budget=30, shares=shares)
+    assert "qilian" in weights and "harbour" not in weights
+    assert weights["qilian"] == pytest.approx(service.token_weights(["qilian"], stats)["qilian"] * service.CORRECTION_WEIGHT, abs=1e-3)
+    hits = service.search(session, f"{typed} Harbour Engineering Co Ltd").hits
+    assert hits[0].enterprise.id == target.id
+
+
+def test_corrections_are_rebuilt_with_the_statistics_and_skip_chinese_queries(session, register):
+    from sqlalchemy import select
+
+    from vetting.models import TokenVariant
+    from vetting.services import search as service
+
+    register("Qilian Harbour Engineering Co., Ltd.", "祁连港湾工程有限公司")
+    service.reindex(session)
+    variants = {tuple(row) for row in session.execute(select(TokenVariant.variant, TokenVariant.token))}
+    assert ("qlian", "qilian") in variants and ("qilan", "qilian") in variants
+    assert not any(token == "qil" or len(token) < 4 for _v, token in variants)  # words only, no letter groups
+    register("Qilain Trading Co., Ltd.")
+    service.reindex(session)
+    assert ("qilan", "qilain") in {tuple(row) for row in session.execute(select(TokenVariant.variant, TokenVariant.token))}
+    assert service.query_statistics(session.connection(), "祁连港湾 Qlian", sorted(tokens("祁连港湾 Qlian")))[1] == {}

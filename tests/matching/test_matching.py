@@ -147,3 +147,16 @@ def test_a_leading_place_name_is_also_dropped():
     assert without_place("shanghai electric") is None and without_place("北京") is None and without_place("华信路桥") is None
     kinds = {f.kind: f.text for f in forms("北京市星河路桥工程有限公司")}
     assert kinds["trade"] == "星河路桥工程" and best_match("Xinghe Luqiao", ["北京市星河路桥工程有限公司"]).score >= 0.8
+
+
+def test_spelling_keys_meet_one_edit_apart():
+    from vetting.matching.forms import corrected_words, spelling_keys
+
+    word = "huaxin"
+    assert spelling_keys(word) == {"uaxin", "haxin", "huxin", "huain", "huaxn", "huaxi"}
+    for typed in ("huxain", "hauxin", "huaxim", "huaxi", "huaxinn"):  # swapped, changed, dropped, added
+        keys = spelling_keys(typed) | {typed}
+        assert keys & (spelling_keys(word) | {word}), typed
+    assert not (spelling_keys("huaxin") | {"huaxin"}) & (spelling_keys("hxnaiu") | {"hxnaiu"})
+    assert corrected_words("Huxain Road Co", ["co", "hux", "huxain", "road", "roa"]) == ["huxain", "road"]
+    assert corrected_words("华信 Huxain", ["huxain", "华信"]) == []

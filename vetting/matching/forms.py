@@ -164,6 +164,25 @@ def tokens_of(name_forms: list[Form]) -> set[str]:
     return {t[:64] for t in out}
 
 
+#: Words of this many letters are also found one edit away (see :func:`spelling_keys`).
+SHORTEST_CORRECTED, LONGEST_CORRECTED = 4, 16
+
+
+def spelling_keys(word: str) -> set[str]:
+    """``word`` with one of its letters dropped, each way. Two spellings one edit apart share a
+    key: a dropped letter (the shorter word is a key of the longer), an added one (the reverse),
+    a changed letter or two letters swapped (both drop the letter in question)."""
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def corrected_words(query: str, query_tokens: list[str]) -> list[str]:
+    """The words of a query that are worth matching one edit away: the Latin-script words of 4
+    to 16 letters. A query with Chinese characters has none (its pinyin is computed, not typed)."""
+    if _CJK.search(query):
+        return []
+    return [t for t in query_tokens if SHORTEST_CORRECTED <= len(t) <= LONGEST_CORRECTED and t.isalpha()]
+
+
 _KIND, _RECORD = "\x1f", "\x1e"
 
 

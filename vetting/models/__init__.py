@@ -12,7 +12,7 @@ from vetting.models.enterprise import SECTORS, Enterprise, EnterpriseAlias, Iden
 from vetting.models.listing import Listing, ListingEvent
 from vetting.models.listing_line import ListingLine, ListingLineMark
 from vetting.models.notice import Notice
-from vetting.models.search import NameForms, NameToken, TokenStat
+from vetting.models.search import NameForms, NameToken, TokenStat, TokenVariant
 from vetting.models.objection import Objection
 from vetting.models.release import Release
 from vetting.models.repair import RepairRequest
@@ -36,7 +36,7 @@ from vetting.models.types import (
 __all__ = [
     "Account", "AccountStatus", "ApiToken", "Assessment", "AssessmentStatus", "Association",
     "AssociationStatus", "AuditEvent", "AuthFailure", "Base", "BrigcClass", "CriterionScore", "Decision",
-    "Enterprise", "EnterpriseAlias", "NameForms", "NameToken", "TokenStat", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
+    "Enterprise", "EnterpriseAlias", "NameForms", "NameToken", "TokenStat", "TokenVariant", "Notice", "EquatorCategory", "EvidenceReference", "FindingStatus",
     "IdempotencyKey", "Identifier", "KnockoutFinding", "ListType", "Listing", "ListingEvent", "ListingLine", "ListingLineMark",
     "ListingStatus",
     "Membership", "Objection", "Outcome", "Project", "Release", "ReleaseStatus", "RepairRequest",

@@ -9,11 +9,15 @@
   job and by a reindex; the row with the empty token holds the number of enterprises). A query
   reads the postings of its rarest tokens first and weighs shared tokens by rarity, so a common
   word such as "engineering" costs nothing at a million enterprises.
+- ``token_variants``: each word of the statistics (4 to 16 letters) under every spelling with
+  one of its letters dropped, rebuilt with them. A query word the register spells differently
+  by one letter (dropped, added, changed, or two letters swapped) meets the registered word
+  through a shared variant, the way a spelling corrector works, without the postings growing.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vetting.db import Base
@@ -43,3 +47,11 @@ class TokenStat(Base):
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     enterprises: Mapped[int] = mapped_column(Integer)
+
+
+class TokenVariant(Base):
+    __tablename__ = "token_variants"
+    __table_args__ = (PrimaryKeyConstraint("variant", "token"),)
+
+    variant: Mapped[str] = mapped_column(String(64))  # the word with one letter dropped
+    token: Mapped[str] = mapped_column(String(64))

@@ -7,12 +7,16 @@ come back from the same statement; they are scored with ``vetting.matching``, fi
 paginated, and only the page's enterprises are read in full. The index follows every change of
 names (registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a
 snapshot refreshed by the daily job and by a reindex (a token they do not know counts as rare).
+A Latin-script query word also reads, at a lower weight, the registered words one edit away from
+it (``token_variants``, rebuilt with the statistics), so a misspelt trade name still finds the
+enterprise.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,10 +29,10 @@ from sqlalchemy.orm import Session
 from vetting.db import single_statement_read
 from vetting.errors import NotFound, ValidationError
 from vetting.matching import Match, forms, tokens
-from vetting.matching.forms import pack, tokens_of, unpack
+from vetting.matching.forms import LONGEST_CORRECTED, SHORTEST_CORRECTED, corrected_words, pack, spelling_keys, tokens_of, unpack
 from vetting.matching.score import best_matches, searchable
 from vetting.models import (Enterprise, EnterpriseAlias, Identifier, Listing, ListingStatus, NameForms, NameToken, Project,
-                            TokenStat)
+                            TokenStat, TokenVariant)
 
 #: Candidates scored per query, best by rarity-weighted shared tokens.
 CANDIDATES = 100
@@ -36,6 +40,10 @@ CANDIDATES = 100
 POSTINGS_BUDGET = 20_000
 MIN_TOKENS = 2
 MAX_QUERY = 200  # characters of a query that are read; no registered name is longer
+#: A registered word found one edit away from a query word weighs this share of its rarity.
+CORRECTION_WEIGHT = 0.5
+#: Registered words read per query word one edit away, at most (those on most enterprises).
+CORRECTIONS_PER_WORD = 8
 
 
 def names_of(session: Session, enterprise_ids: list[int]) -> dict[int, list[str]]:
@@ -92,7 +100,25 @@ def refresh_token_stats(session: Session) -> int:
     live = session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.merged_into_id.is_(None)))
     session.add(TokenStat(token="", enterprises=live))
     session.flush()
+    _refresh_variants(session)
     return session.scalar(select(func.count()).select_from(TokenStat)) - 1
+
+
+def _refresh_variants(session: Session) -> None:
+    """Rewrite ``token_variants`` from the statistics: every word of 4 to 16 letters under each
+    of its :func:`~vetting.matching.forms.spelling_keys`, computed by the database."""
+    session.execute(delete(TokenVariant))
+    stats_t = TokenStat.__table__
+    positions = union_all(*(select(literal_column(str(i)).label("i"))
+                            for i in range(1, LONGEST_CORRECTED + 1))).subquery("positions")
+    length = func.length(stats_t.c.token)
+    variant = (func.substr(stats_t.c.token, 1, positions.c.i - 1, type_=String)
+               .concat(func.substr(stats_t.c.token, positions.c.i + 1, type_=String)))
+    session.execute(insert(TokenVariant).from_select(
+        ["variant", "token"],
+        select(variant, stats_t.c.token).distinct()
+        .where(length.between(SHORTEST_CORRECTED, LONGEST_CORRECTED), positions.c.i <= length)))
+    session.flush()
 
 
 def reindex(session: Session, *, batch: int = 1000, progress: Callable[[int], None] | None = None) -> int:
@@ -110,12 +136,15 @@ def reindex(session: Session, *, batch: int = 1000, progress: Callable[[int], No
     return len(ids)
 
 
-def token_weights(query_tokens: list[str], stats: dict[str, int], budget: int | None = None) -> dict[str, float]:
+def token_weights(query_tokens: list[str], stats: dict[str, int], budget: int | None = None,
+                  shares: dict[str, float] | None = None) -> dict[str, float]:
     """The tokens a query reads, rarest first while their postings fit the budget (the two
-    rarest always), each weighted by rarity (an inverse document frequency). ``stats`` maps
-    tokens to the number of enterprises carrying them, and "" to the number of enterprises;
-    without statistics (a new register) every token is read and weighs the same."""
+    rarest always), each weighted by rarity (an inverse document frequency) times its share in
+    ``shares`` (1 if not given there). ``stats`` maps tokens to the number of enterprises
+    carrying them, and "" to the number of enterprises; without statistics (a new register)
+    every token is read and weighs its share."""
     budget = POSTINGS_BUDGET if budget is None else budget
+    shares = shares or {}
     total = stats.get("", 0)
     chosen, postings = [], 0
     for token in sorted(query_tokens, key=lambda t: (stats.get(t, 0), t)):
@@ -124,14 +153,52 @@ def token_weights(query_tokens: list[str], stats: dict[str, int], budget: int | 
             break
         chosen.append(token)
         postings += seen
-    return {t: round(math.log((total + 1) / (stats.get(t, 0) + 0.5)) + 1.0, 4) if total else 1.0 for t in chosen}
+    return {t: round((math.log((total + 1) / (stats.get(t, 0) + 0.5)) + 1.0 if total else 1.0) * shares.get(t, 1.0), 4)
+            for t in chosen}
 
 
 @functools.cache
-def _stats_statement() -> Select:
-    """The statistics of the query's tokens (and "", the number of enterprises), built once."""
-    stats_t = TokenStat.__table__
-    return select(stats_t.c.token, stats_t.c.enterprises).where(stats_t.c.token.in_(bindparam("tokens", expanding=True)))
+def _stats_statement() -> CompoundSelect:
+    """Built once: the statistics of the query's tokens (and "", the number of enterprises),
+    with no variant; then the registered words having one of the given spelling variants, with
+    their statistics and the variant."""
+    stats_t, variants_t = TokenStat.__table__, TokenVariant.__table__
+    return union_all(
+        select(stats_t.c.token, stats_t.c.enterprises, cast(null(), String).label("variant"))
+        .where(stats_t.c.token.in_(bindparam("tokens", expanding=True))),
+        select(variants_t.c.token, stats_t.c.enterprises, variants_t.c.variant)
+        .join(stats_t, stats_t.c.token == variants_t.c.token)
+        .where(variants_t.c.variant.in_(bindparam("variants", expanding=True))),
+    )
+
+
+def query_statistics(connection: Connection, q: str, query_tokens: list[str]) -> tuple[dict[str, int], dict[str, float]]:
+    """In one statement, the statistics of the query's tokens and the registered words one edit
+    away from its Latin words (:func:`~vetting.matching.forms.corrected_words`); returns the
+    statistics of both and the share each correction weighs (``CORRECTION_WEIGHT``). A word
+    keeps its ``CORRECTIONS_PER_WORD`` most used corrections."""
+    words = corrected_words(q, query_tokens)
+    keys = {word: spelling_keys(word) for word in words}
+    asked = set(query_tokens)
+    # a word with a letter added: the registered word is one of its keys (too short a key is a
+    # letter group, not a word); a letter dropped, changed or swapped: the words share a variant
+    shorter = sorted({k for ks in keys.values() for k in ks if len(k) >= SHORTEST_CORRECTED} - asked)
+    variants = sorted(set(words) | {k for ks in keys.values() for k in ks})
+    stats: dict[str, int] = {}
+    via: defaultdict[str, set[str]] = defaultdict(set)
+    for token, count, variant in connection.execute(_stats_statement(), {"tokens": [*query_tokens, "", *shorter],
+                                                                         "variants": variants}):
+        stats[token] = count
+        if variant is not None:
+            via[variant].add(token)
+    shares: dict[str, float] = {}
+    for word in words:
+        found = {k for k in keys[word] if len(k) >= SHORTEST_CORRECTED and k in stats}
+        for variant in (word, *keys[word]):
+            found |= via.get(variant, set())
+        for token in sorted(found - asked, key=lambda t: (-stats[t], t))[:CORRECTIONS_PER_WORD]:
+            shares[token] = CORRECTION_WEIGHT
+    return stats, shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,8 +425,8 @@ def search(session: Session, q: str, *, country: str | None = None, sector: str 
         return Results(0, [])
     single_statement_read(session)
     connection = session.connection()
-    stats = dict(connection.execute(_stats_statement(), {"tokens": [*query_tokens, ""]}).all())
-    weights = token_weights(query_tokens, stats)
+    stats, shares = query_statistics(connection, q, query_tokens)
+    weights = token_weights([*query_tokens, *shares], stats, shares=shares)
     stored = _candidate_rows(connection, weights, country, sector, list_type)
     if not stored:
         return Results(0, [])
