@@ -127,3 +127,32 @@ def test_an_atomic_import_evaluates_each_enterprise_once_with_all_its_records(se
         filed = set(session.scalars(select(Assessment.id).where(Assessment.enterprise_id == ent.id)))
         document = json.loads(decisions[0].document)
         assert len(filed) == 3 and set(document["assessments"]["counted"]) == filed
+
+
+def test_records_are_read_ahead_in_order_and_a_failing_source_stops_the_import_after_what_was_stored(
+        session, make_enterprise, make_account):
+    import pytest
+
+    from vetting.services.actors import SystemActor
+    from vetting.services.bulk import import_assessments
+
+    ent = make_enterprise()
+    reviewer = make_account("reviewer")
+    read = []
+
+    def source(fail_after):
+        for n in range(1, 8):
+            if n > fail_after:
+                raise OSError("the file went away")
+            read.append(n)
+            yield n, (["not", "an", "object"] if n == 3 else record(ent.id, reviewer.email, f"r{n}"))
+
+    report = import_assessments(session, SystemActor("t"), source(99), chunk=2)
+    assert [r["line"] for r in report.accepted] == [1, 2, 4, 5, 6, 7] and read == list(range(1, 8))
+    assert report.rejected == [{"line": 3, "message": "the record is not an object", "errors": {"record": ["expected a JSON object"]}}]
+    stored = session.scalar(select(func.count()).select_from(Assessment).where(Assessment.enterprise_id == ent.id))
+    with pytest.raises(OSError, match="went away"):
+        import_assessments(session, SystemActor("t"), ((n, record(ent.id, reviewer.email, f"s{n}")) for n, _r in source(4)), chunk=2)
+    # the chunks filed before the source failed stay filed (a commit per chunk), the rest are not
+    after = session.scalar(select(func.count()).select_from(Assessment).where(Assessment.enterprise_id == ent.id))
+    assert stored == 6 and after - stored == 4

@@ -7,6 +7,10 @@ already imported with that key (so an interrupted import resumes), and refuses a
 different content. ``atomic`` files everything in one transaction, or nothing if any record is
 rejected; as nothing is seen before the end, it evaluates each enterprise it touched once, after
 all of its records are stored.
+
+The part of checking a record that needs no database (reading it, its digest, parsing it
+against the ruleset) runs a group ahead in a thread, while the session stores the group before:
+the database works on one group while Python reads the next.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +154,43 @@ def _groups(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tupl
         yield group
 
 
+#: The digest of a record's body (the record without the import's own keys) and its parsed
+#: input, or the error parsing it raised; None for a record that is not an object or could not
+#: be read.
+Prepared = tuple[str, dict[str, Any] | None, DomainError | None] | None
+
+
+def _prepare(group: list[tuple[int, Any]], document: dict[str, Any]) -> list[Prepared]:
+    """What checking each record of a group takes without a database (see ``Prepared``)."""
+    out: list[Prepared] = []
+    for _number, record in group:
+        if not isinstance(record, dict) or "__error__" in record:
+            out.append(None)
+            continue
+        body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
+        digest = _digest(body)
+        try:
+            out.append((digest, parse(body, document, complete=True), None))
+        except DomainError as exc:
+            out.append((digest, None, exc))
+    return out
+
+
+def _read_ahead(groups: Iterator[list[tuple[int, Any]]],
+                document: dict[str, Any]) -> Iterator[tuple[list[tuple[int, Any]], list[Prepared]]]:
+    """Each group with its prepared records, in order; the next group is read and prepared in
+    a thread while the caller works on this one (an error there is raised here, in turn)."""
+    def step() -> tuple[list[tuple[int, Any]], list[Prepared]] | None:
+        group = next(groups, None)
+        return None if group is None else (group, _prepare(group, document))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vetting-import") as pool:
+        ahead = pool.submit(step)
+        while (item := ahead.result()) is not None:
+            ahead = pool.submit(step)
+            yield item
+
+
 def _prefetch(session: Session, actor: Actor, group: list[tuple[int, Any]]) -> tuple[dict[tuple[int, str], IdempotencyKey], list[object]]:
     """What a group of records will look up one by one, read in a few queries: the idempotency
     keys they carry (by account and key), and the enterprises and projects they name (returned
@@ -236,9 +278,9 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
         pending, touched = [], set()
 
     seen_keys: set[tuple[int, str]] = set()
-    for group in _groups(records, chunk):
+    for group, prepared in _read_ahead(_groups(iter(records), chunk), document):
         stored_keys, held = _prefetch(session, actor, group)
-        for number, record in group:
+        for (number, record), ready in zip(group, prepared):
             if progress:
                 progress(1)
             where = {"line": number}
@@ -254,10 +296,9 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                         raise ValidationError("the record has errors", {name: ["must be a string"]})
                 if len(record.get("idempotency_key") or "") > 200:
                     raise ValidationError("the record has errors", {"idempotency_key": ["at most 200 characters"]})
-                body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
+                digest, data, error = ready or ("", None, None)  # prepared for every object that could be read
                 reviewer = reviewer_for(record)
                 key = record.get("idempotency_key")
-                digest = _digest(body)
                 if key:
                     if (reviewer.id, key) in seen_keys:
                         raise ValidationError("the record has errors", {"idempotency_key": ["appears twice in this import"]})
@@ -269,7 +310,8 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                         report.skipped.append({**where, **json.loads(stored.response_body or "{}")})
                         continue
                     seen_keys.add((reviewer.id, key))
-                data = parse(body, document, complete=True)
+                if error is not None or data is None:
+                    raise error or ValidationError("the record cannot be read", {"record": ["expected a JSON object"]})
                 check_targets(session, data["enterprise_id"], data.get("project_id"))
                 pending.append((data, key, digest, reviewer, where))
                 touched.add(data["enterprise_id"])
