@@ -29,8 +29,8 @@ measured again: ``--keep DIR`` keeps each database it builds (SQLite files and b
 DIR, PostgreSQL databases named ``vetting_bench_search_<db>_<size>_seed<seed>``) with the generated
 enterprises, and reuses them on a later invocation with the same size and seed (the index is
 checked again on a sample first). ``--build-only`` builds what is not kept yet and measures
-nothing; ``--copy-index`` fills a PostgreSQL index from the kept SQLite build of the same data
-instead of computing the same rows again. Drop kept databases yourself.
+nothing; ``--copy-index`` fills an index from the kept build of the same data on the other
+database instead of computing the same rows again. Drop kept databases yourself.
 
 Usage: python bench/search.py [--sizes 10000,100000] [--queries 300] [--db sqlite,postgresql] [--http]
        [--results FILE] [--merge FILE,...]   (a long size run on its own, then merged into one section)
@@ -115,7 +115,7 @@ class Run:
     index_s: float = 0.0
     service_reindex_s: float | None = None
     checked: int = 0
-    index_copied: bool = False  # index rows copied from the SQLite build (``--copy-index``)
+    index_copied: bool = False  # index rows copied from the other database's build (``--copy-index``)
     reused: bool = False  # the database was built by an earlier invocation (``--keep``)
     load: list[float] = field(default_factory=list)  # 1-minute load average before and after the in-process pass
     inproc: Pass = field(default_factory=Pass)
@@ -160,7 +160,7 @@ class Built:
     index_s: float
     service_reindex_s: float | None
     checked: int
-    index_copied: bool = False  # the index rows were copied from the SQLite build of the same data
+    index_copied: bool = False  # the index rows were copied from the other database's build of the same data
 
 
 @contextlib.contextmanager
@@ -181,9 +181,10 @@ def kept(kind: str, size: int, seed: int, folder: Path) -> Iterator[tuple[str, P
                 leftover.unlink(missing_ok=True)
         yield f"sqlite:///{file}", record
         return
-    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    database = f"vetting_bench_{name.replace('-', '_')}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    url = make_url(_postgres_url(name))
+    database = url.database
+    admin = create_engine(url.set(database=make_url(os.environ.get(
+        "VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")).database), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
             present = c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
@@ -195,7 +196,7 @@ def kept(kind: str, size: int, seed: int, folder: Path) -> Iterator[tuple[str, P
                 c.execute(text(f'CREATE DATABASE "{database}"'))
     finally:
         admin.dispose()
-    yield base.set(database=database).render_as_string(hide_password=False), record
+    yield url.render_as_string(hide_password=False), record
 
 
 def rank_of(ids: Sequence[int], expected: int) -> int | None:
@@ -382,15 +383,27 @@ def build(db: Database, kind: str, size: int, args: argparse.Namespace, ents: li
 
 
 def _copy_source(kind: str, size: int, args: argparse.Namespace) -> tuple[str, int] | None:
-    """With ``--copy-index``, the kept SQLite build of the same size and seed to copy a
-    PostgreSQL index from (its file and first id), when there is one."""
-    if kind != "postgresql" or not args.copy_index or not args.keep:
+    """With ``--copy-index``, the kept build of the same size and seed on the other database to
+    copy the index from (a SQLite file or a PostgreSQL URL, and its first id), when there is one."""
+    if not args.copy_index or not args.keep:
         return None
-    name = f"search-sqlite-{size}-seed{args.seed}"
+    other = "sqlite" if kind == "postgresql" else "postgresql"
+    name = f"search-{other}-{size}-seed{args.seed}"
     record = Path(args.keep) / f"{name}.json"
     if not record.exists():
         return None
-    return str((Path(args.keep) / f"{name}.sqlite3").resolve()), json.loads(record.read_text(encoding="utf-8"))["first_id"]
+    first_id = json.loads(record.read_text(encoding="utf-8"))["first_id"]
+    if other == "sqlite":
+        return str((Path(args.keep) / f"{name}.sqlite3").resolve()), first_id
+    return _postgres_url(name), first_id
+
+
+def _postgres_url(name: str) -> str:
+    """The URL of the kept PostgreSQL database of build ``name``, beside VETTING_BENCH_DATABASE_URL."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    return base.set(database=f"vetting_bench_{name.replace('-', '_')}").render_as_string(hide_password=False)
 
 
 def measure(kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise], qs: list[Query], gen_s: float) -> Run:
@@ -501,7 +514,7 @@ def report(sources: list[dict], runs: list[Run], baselines: dict[int, Baseline],
               "over the same data, where it was timed. Load: the machine's 1-minute load average before and after the "
               f"in-process pass ({os.cpu_count()} CPUs; above that, queries waited for a CPU and wall times grew with it)."]
     if any(r.index_copied for r in runs):
-        lines += ["", "(copied): the PostgreSQL index rows were copied from the SQLite build of the same enterprises "
+        lines += ["", "(copied): the index rows were copied from the other database's build of the same enterprises "
                   "(`--copy-index`: the same rows, computed once), so that Index s is the copy's time, not a build's; "
                   "the sample check against the service ran on the copy as on every build."]
     if any(r.reused for r in runs):
@@ -664,8 +677,8 @@ def main() -> None:
                         help="keep each database after the run (SQLite files in DIR, PostgreSQL databases named by size "
                              "and seed, their build records in DIR) and reuse one built earlier with the same size and seed")
     parser.add_argument("--copy-index", action="store_true",
-                        help="with --keep: build a PostgreSQL index by copying the rows of the kept SQLite build of the "
-                             "same size and seed (the same rows, not computed twice); its index time is then the copy's")
+                        help="with --keep: build an index by copying the rows of the kept build of the same size and seed "
+                             "on the other database (the same rows, not computed twice); its index time is then the copy's")
     parser.add_argument("--build-only", action="store_true",
                         help="with --keep: build the databases that are not kept yet, measure nothing")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs/benchmarks.md")
@@ -746,7 +759,9 @@ def main() -> None:
                 write_section("search", section(in_progress=True))
         del ents
     keep()
-    if args.no_write:
+    if args.build_only:
+        print("built; nothing measured, docs/benchmarks.md left as it was")
+    elif args.no_write:
         print(section())
     else:
         write_section("search", section())
