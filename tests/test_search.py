@@ -292,3 +292,14 @@ def test_corrections_are_rebuilt_with_the_statistics_and_skip_chinese_queries(se
     service.reindex(session)
     assert ("qilan", "qilain") in {tuple(row) for row in session.execute(select(TokenVariant.variant, TokenVariant.token))}
     assert service.query_statistics(session.connection(), "祁连港湾 Qlian", sorted(tokens("祁连港湾 Qlian")))[1] == {}
+
+
+def test_a_shared_spelling_variant_two_edits_apart_is_not_a_correction(session, register):
+    from vetting.services import search as service
+
+    register("Zhuxin Trading Co., Ltd.")
+    register("Huaxin Trading Co., Ltd.")
+    service.reindex(session)
+    # "huxain" shares the variant "huxin" with both; only Huaxin is one edit (two letters swapped) away
+    shares = service.query_statistics(session.connection(), "Huxain", ["huxain"])[1]
+    assert "huaxin" in shares and "zhuxin" not in shares

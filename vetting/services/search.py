@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
 from sqlalchemy import (BindParameter, CompoundSelect, Float, Integer, Row, Select, String, bindparam, case, cast, delete, func, insert,
                         literal_column, null, select, union_all)
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -175,8 +176,9 @@ def _stats_statement() -> CompoundSelect:
 def query_statistics(connection: Connection, q: str, query_tokens: list[str]) -> tuple[dict[str, int], dict[str, float]]:
     """In one statement, the statistics of the query's tokens and the registered words one edit
     away from its Latin words (:func:`~vetting.matching.forms.corrected_words`); returns the
-    statistics of both and the share each correction weighs (``CORRECTION_WEIGHT``). A word
-    keeps its ``CORRECTIONS_PER_WORD`` most used corrections."""
+    statistics of both and the share each correction weighs (``CORRECTION_WEIGHT``). One edit:
+    a letter dropped, added or changed, or two neighbouring letters swapped; a word keeps its
+    ``CORRECTIONS_PER_WORD`` most used corrections."""
     words = corrected_words(q, query_tokens)
     keys = {word: spelling_keys(word) for word in words}
     asked = set(query_tokens)
@@ -196,7 +198,9 @@ def query_statistics(connection: Connection, q: str, query_tokens: list[str]) ->
         found = {k for k in keys[word] if len(k) >= SHORTEST_CORRECTED and k in stats}
         for variant in (word, *keys[word]):
             found |= via.get(variant, set())
-        for token in sorted(found - asked, key=lambda t: (-stats[t], t))[:CORRECTIONS_PER_WORD]:
+        # a variant shared at different places can be two edits ("huxain", "zhuxin"): keep one
+        near = [t for t in found - asked if OSA.distance(word, t, score_cutoff=1) <= 1]
+        for token in sorted(near, key=lambda t: (-stats[t], t))[:CORRECTIONS_PER_WORD]:
             shares[token] = CORRECTION_WEIGHT
     return stats, shares
 
