@@ -61,6 +61,12 @@ _GROWN = (Assessment, CriterionScore, EvidenceReference, KnockoutFinding, Idempo
           Listing, ListingEvent)
 _FIRST_REFRESH = 1000
 
+#: Records per chunk. The default mode commits each chunk with its enterprises' decisions, so a
+#: chunk is also how much an interruption loses (a re-run resumes by idempotency key); an atomic
+#: import commits nothing before the end, so its chunks are only batches of inserts, and fewer,
+#: larger batches mean fewer statements.
+CHUNK, ATOMIC_CHUNK = 500, 2000
+
 
 @dataclass
 class ImportReport:
@@ -221,8 +227,10 @@ def _prefetch(session: Session, actor: Actor, group: list[tuple[int, Any]]) -> t
 
 
 def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[int, Any]], *, atomic: bool = False,
-                       chunk: int = 500, progress: Callable[[int], None] | None = None) -> ImportReport:
-    """File and submit every valid record; report accepted, skipped and rejected ones."""
+                       chunk: int | None = None, progress: Callable[[int], None] | None = None) -> ImportReport:
+    """File and submit every valid record; report accepted, skipped and rejected ones. Records
+    are stored ``chunk`` at a time (``CHUNK``, or ``ATOMIC_CHUNK`` for an atomic import)."""
+    chunk = chunk or (ATOMIC_CHUNK if atomic else CHUNK)
     ruleset = active_ruleset(session)
     document = json.loads(ruleset.document)
     report = ImportReport()
