@@ -176,8 +176,9 @@ def spelling_keys(word: str) -> set[str]:
 
 
 def corrected_words(query: str, query_tokens: list[str]) -> list[str]:
-    """The words of a query that are worth matching one edit away: the Latin-script words of 4
-    to 16 letters. A query with Chinese characters has none (its pinyin is computed, not typed)."""
+    """The words of a query that are worth matching one edit away: its words of 4 to 16 letters
+    (any alphabet, digits excluded). A query with Chinese characters has none (its pinyin is
+    computed, not typed)."""
     if _CJK.search(query):
         return []
     return [t for t in query_tokens if SHORTEST_CORRECTED <= len(t) <= LONGEST_CORRECTED and t.isalpha()]

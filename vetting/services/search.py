@@ -7,8 +7,8 @@ come back from the same statement; they are scored with ``vetting.matching``, fi
 paginated, and only the page's enterprises are read in full. The index follows every change of
 names (registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a
 snapshot refreshed by the daily job and by a reindex (a token they do not know counts as rare).
-A Latin-script query word also reads, at a lower weight, the registered words one edit away from
-it (``token_variants``, rebuilt with the statistics), so a misspelt trade name still finds the
+An alphabetic query word (not Chinese) also reads, at a lower weight, the registered words one
+edit away from it (``token_variants``, rebuilt with the statistics), so a misspelt trade name still finds the
 enterprise.
 """
 
@@ -175,7 +175,7 @@ def _stats_statement() -> CompoundSelect:
 
 def query_statistics(connection: Connection, q: str, query_tokens: list[str]) -> tuple[dict[str, int], dict[str, float]]:
     """In one statement, the statistics of the query's tokens and the registered words one edit
-    away from its Latin words (:func:`~vetting.matching.forms.corrected_words`); returns the
+    away from its words (:func:`~vetting.matching.forms.corrected_words`); returns the
     statistics of both and the share each correction weighs (``CORRECTION_WEIGHT``). One edit:
     a letter dropped, added or changed, or two neighbouring letters swapped; a word keeps its
     ``CORRECTIONS_PER_WORD`` most used corrections."""
