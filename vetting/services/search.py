@@ -8,8 +8,8 @@ paginated, and only the page's enterprises are read in full. The index follows e
 names (registration, merge) and is rebuilt by `vetting search reindex`; the statistics are a
 snapshot refreshed by the daily job and by a reindex (a token they do not know counts as rare).
 An alphabetic query word (not Chinese) also reads, at a lower weight, the registered words one
-edit away from it (``token_variants``, rebuilt with the statistics), so a misspelt trade name still finds the
-enterprise.
+edit away from it (``token_variants``, rebuilt with the statistics), so a misspelt trade name
+still finds the enterprise.
 """
 
 from __future__ import annotations
