@@ -161,9 +161,10 @@ def _groups(records: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tupl
 
 
 #: The digest of a record's body (the record without the import's own keys) and its parsed
-#: input, or the error parsing it raised; None for a record that is not an object or could not
-#: be read.
-Prepared = tuple[str, dict[str, Any] | None, DomainError | None] | None
+#: input, or the error parsing it raised.
+Prepared = tuple[str, dict[str, Any] | None, DomainError | None]
+#: For a record that is not an object or could not be read: the caller refuses it first.
+_UNREAD: Prepared = ("", None, None)
 
 
 def _prepare(group: list[tuple[int, Any]], document: dict[str, Any]) -> list[Prepared]:
@@ -171,7 +172,7 @@ def _prepare(group: list[tuple[int, Any]], document: dict[str, Any]) -> list[Pre
     out: list[Prepared] = []
     for _number, record in group:
         if not isinstance(record, dict) or "__error__" in record:
-            out.append(None)
+            out.append(_UNREAD)
             continue
         body = {k: v for k, v in record.items() if k not in ("reviewer", "idempotency_key")}
         digest = _digest(body)
@@ -304,7 +305,7 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                         raise ValidationError("the record has errors", {name: ["must be a string"]})
                 if len(record.get("idempotency_key") or "") > 200:
                     raise ValidationError("the record has errors", {"idempotency_key": ["at most 200 characters"]})
-                digest, data, error = ready or ("", None, None)  # prepared for every object that could be read
+                digest, data, error = ready
                 reviewer = reviewer_for(record)
                 key = record.get("idempotency_key")
                 if key:
@@ -318,8 +319,8 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
                         report.skipped.append({**where, **json.loads(stored.response_body or "{}")})
                         continue
                     seen_keys.add((reviewer.id, key))
-                if error is not None or data is None:
-                    raise error or ValidationError("the record cannot be read", {"record": ["expected a JSON object"]})
+                if error is not None:
+                    raise error
                 check_targets(session, data["enterprise_id"], data.get("project_id"))
                 pending.append((data, key, digest, reviewer, where))
                 touched.add(data["enterprise_id"])
