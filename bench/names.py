@@ -24,7 +24,6 @@ Usage: python bench/names.py [--n 20] [--seed 1] [--queries 18] [--stats N]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import os
 import pickle
@@ -432,49 +431,31 @@ def index_fast(engine, enterprises: Sequence[Enterprise], first_id: int, *, work
 
 def copy_index(engine, source: str, offset: int) -> tuple[int, int]:  # noqa: ANN001
     """Write the search index by copying the rows of another database built from the same
-    enterprises (``source``: a SQLite file, or a database URL; its ids plus ``offset`` are this
-    database's), in their order, then the token statistics with the service's
-    ``refresh_token_stats``: the rows ``index_fast`` would compute again, without computing
-    them. Returns the numbers of rows."""
+    enterprises (``source``: its URL; its ids plus ``offset`` are this database's), in their
+    order, then the token statistics with the service's ``refresh_token_stats``: the rows
+    ``index_fast`` would compute again, without computing them. Returns the numbers of rows."""
+    from sqlalchemy import create_engine, text
     from sqlalchemy.orm import Session
 
     from vetting.services.search import refresh_token_stats
-
-    with _source_rows(source) as read:
-        token_count = bulk_insert(engine, "name_tokens", "enterprise_id, token", (
-            (ent_id + offset, token) for ent_id, token in read("SELECT enterprise_id, token FROM name_tokens ORDER BY id")))
-        form_count = bulk_insert(engine, "name_forms", "enterprise_id, name, own, forms", (
-            (ent_id + offset, name, bool(own), packed)
-            for ent_id, name, own, packed in read("SELECT enterprise_id, name, own, forms FROM name_forms ORDER BY id")))
-    with Session(engine) as session:
-        refresh_token_stats(session)
-        session.commit()
-    return token_count, form_count
-
-
-@contextlib.contextmanager
-def _source_rows(source: str) -> Iterator:
-    """A function running a query on ``source`` (a SQLite file, read only, or a database URL)
-    and yielding its rows as they stream in."""
-    if "://" not in source:
-        import sqlite3
-
-        reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        try:
-            yield reader.execute
-        finally:
-            reader.close()
-        return
-    from sqlalchemy import create_engine, text
 
     reading = create_engine(source)
     try:
         with reading.connect() as conn:
             def read(sql: str) -> Iterator[tuple]:
                 yield from conn.execution_options(stream_results=True, yield_per=20_000).execute(text(sql))
-            yield read
+
+            token_count = bulk_insert(engine, "name_tokens", "enterprise_id, token", (
+                (ent_id + offset, token) for ent_id, token in read("SELECT enterprise_id, token FROM name_tokens ORDER BY id")))
+            form_count = bulk_insert(engine, "name_forms", "enterprise_id, name, own, forms", (
+                (ent_id + offset, name, bool(own), packed)
+                for ent_id, name, own, packed in read("SELECT enterprise_id, name, own, forms FROM name_forms ORDER BY id")))
     finally:
         reading.dispose()
+    with Session(engine) as session:
+        refresh_token_stats(session)
+        session.commit()
+    return token_count, form_count
 
 
 def check_index(session, enterprise_ids: Sequence[int]) -> int:  # noqa: ANN001

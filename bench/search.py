@@ -183,8 +183,7 @@ def kept(kind: str, size: int, seed: int, folder: Path) -> Iterator[tuple[str, P
         return
     url = make_url(_postgres_url(name))
     database = url.database
-    admin = create_engine(url.set(database=make_url(os.environ.get(
-        "VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")).database), isolation_level="AUTOCOMMIT")
+    admin = create_engine(_bench_base_url(), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as c:
             present = c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database})
@@ -393,17 +392,21 @@ def _copy_source(kind: str, size: int, args: argparse.Namespace) -> tuple[str, i
     if not record.exists():
         return None
     first_id = json.loads(record.read_text(encoding="utf-8"))["first_id"]
-    if other == "sqlite":
-        return str((Path(args.keep) / f"{name}.sqlite3").resolve()), first_id
+    if other == "sqlite":  # opened read only
+        return f"sqlite:///file:{(Path(args.keep) / f'{name}.sqlite3').resolve()}?mode=ro&uri=true", first_id
     return _postgres_url(name), first_id
+
+
+def _bench_base_url():  # noqa: ANN202
+    """VETTING_BENCH_DATABASE_URL (default: the local ``test`` database), parsed."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 
 
 def _postgres_url(name: str) -> str:
     """The URL of the kept PostgreSQL database of build ``name``, beside VETTING_BENCH_DATABASE_URL."""
-    from sqlalchemy.engine import make_url
-
-    base = make_url(os.environ.get("VETTING_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    return base.set(database=f"vetting_bench_{name.replace('-', '_')}").render_as_string(hide_password=False)
+    return _bench_base_url().set(database=f"vetting_bench_{name.replace('-', '_')}").render_as_string(hide_password=False)
 
 
 def measure(kind: str, size: int, args: argparse.Namespace, ents: list[Enterprise], qs: list[Query], gen_s: float) -> Run:
