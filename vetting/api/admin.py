@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import MAX_ID, ApiErrorSchema, IdField, StrictSchema
 from vetting.models import Role
 from vetting.services import accounts as service

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from flask import jsonify, redirect, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import MAX_ID, ApiErrorSchema, DecisionSummarySchema, IdField, StrictSchema
 from vetting.models import Role
 from vetting.services import enterprises as service

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import MAX_ID, ApiErrorSchema, StrictSchema
 from vetting.models import Listing, ListingStatus, Role
 from vetting.services import listings as service

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import ApiErrorSchema, StrictSchema
 from vetting.models import Role
 from vetting.services import releases as service

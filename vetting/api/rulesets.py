@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from vetting.api.auth import BEARER, current_account, require_roles
+from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import (
     ApiErrorSchema,
     RulesetCreateSchema,
