@@ -2,7 +2,9 @@
 response; the same key with another body is a 409; a refused request (4xx, 5xx) keeps nothing,
 so a corrected retry with the same key runs. A placeholder row is committed before the request runs, so
 two requests racing with one key cannot both run: the second gets a 409 while the first is in
-progress, and the stored response once it is done."""
+progress, and the stored response once it is done. The request's first commit marks the
+placeholder carried out in the same transaction: a request whose work was stored is never run
+again under its key, even when the database went away before its answer was recorded."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, Response, g, request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from vetting.errors import Conflict, ValidationError
 from vetting.models import IdempotencyKey
@@ -23,8 +26,11 @@ from vetting.web import begin_for_write, close_request_session, request_session,
 log = logging.getLogger("vetting")
 
 HEADER = "Idempotency-Key"
-#: A placeholder older than this belongs to a request that died; the key may be taken over.
+#: A placeholder older than this, whose request stored nothing, belongs to a request that died;
+#: the key may be taken over.
 ABANDONED = timedelta(seconds=120)
+#: ``Session.info`` key naming the placeholder the session's first commit marks carried out.
+_PENDING = "idempotency_key_id"
 
 
 def _body_hash() -> str:
@@ -51,23 +57,29 @@ def _before() -> Response | None:
     with state().database.session() as s:
         begin_for_write(s)
         row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.account_id == account.id, IdempotencyKey.key == key))
-        if row is not None and row.status_code is None and row.created_at < utcnow() - ABANDONED:
-            # the request that took this key never finished (its process died): take it over
+        abandoned = row is not None and row.status_code is None and row.created_at < utcnow() - ABANDONED
+        if abandoned and not row.carried_out:
+            # the request that took this key died having stored nothing: take the key over
             s.delete(row)
             s.flush()
             row = None
         if row is None:
-            s.add(IdempotencyKey(account_id=account.id, key=key, method=request.method, path=request.path, request_sha256=digest))
+            row = IdempotencyKey(account_id=account.id, key=key, method=request.method, path=request.path, request_sha256=digest)
+            s.add(row)
             try:
                 s.commit()
             except IntegrityError:
                 s.rollback()
                 raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
             g.idempotency = (account.id, key)
+            session.info[_PENDING] = row.id
             begin_for_write(session)
             return None
         if row.request_sha256 != digest:
             raise Conflict("this Idempotency-Key was used with a different request; use a new key", conflicting_id=row.id)
+        if abandoned:  # and carried out: its work was stored, only its answer was lost
+            raise Conflict("the request with this Idempotency-Key was carried out, but its answer could not be recorded; "
+                           "look up what it created instead of sending it again", conflicting_id=row.id)
         if row.status_code is None:
             raise Conflict("a request with this Idempotency-Key is in progress; retry shortly", conflicting_id=row.id)
         headers = json.loads(row.response_headers or "{}")
@@ -101,13 +113,24 @@ def _after(response: Response) -> Response:
             s.commit()
     except OperationalError as exc:
         # The database went away after the request itself was answered (a 2xx is committed, an
-        # error changed nothing): that answer stands. The key stays taken as "in progress" (a
-        # retry with it gets 409) until ABANDONED, then a retry runs afresh.
+        # error changed nothing): that answer stands. The key stays taken (a retry with it gets
+        # 409): for good if the request's work was stored (marked carried out when it was
+        # committed), else until ABANDONED, when a retry runs afresh.
         log.warning("Idempotency-Key %r of account %s not recorded, the database is unavailable: %s", key, account_id,
                     type(exc.orig).__name__ if exc.orig is not None else exc)
     return response
 
 
+def _mark_carried_out(session: Session) -> None:
+    """Before a request session's first commit: its placeholder is carried out, in the same
+    transaction as the work, so the two are stored together or not at all."""
+    key_id = session.info.pop(_PENDING, None)
+    if key_id is not None:
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(carried_out=True))
+
+
 def init_idempotency(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
+    if not event.contains(Session, "before_commit", _mark_carried_out):
+        event.listen(Session, "before_commit", _mark_carried_out)

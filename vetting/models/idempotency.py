@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vetting.db import Base
@@ -12,7 +12,9 @@ from vetting.models.types import UTCDateTime, utcnow
 
 
 class IdempotencyKey(Base):
-    """One key of one account. ``status_code`` is NULL while the first request is in progress."""
+    """One key of one account. ``status_code`` is NULL while the first request is in progress;
+    ``carried_out`` is set in the same transaction as the request's first commit, so a request
+    whose work was stored is known as such even when its answer could not be recorded."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("account_id", "key"),)
@@ -26,4 +28,5 @@ class IdempotencyKey(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[str | None] = mapped_column(Text)
+    carried_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
