@@ -273,7 +273,8 @@ def import_assessments(session: Session, actor: Actor, records: Iterable[tuple[i
             item["assessment_id"] = assessment_id
             if key:
                 keys.append({"account_id": reviewer.id, "key": key, "method": "IMPORT", "path": IMPORT_PATH, "request_sha256": digest,
-                             "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "created_at": clock.now(session)})
+                             "status_code": 201, "response_body": json.dumps({"assessment_id": assessment_id}), "carried_out": True,
+                             "created_at": clock.now(session)})
             events.append(("assessment.submit", "assessment", assessment_id, {"enterprise_id": data["enterprise_id"], "via": "import"}))
         insert_rows(session, IdempotencyKey, keys)
         audit.append_many(session, actor, events)
