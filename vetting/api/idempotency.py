@@ -122,15 +122,21 @@ def _after(response: Response) -> Response:
 
 
 def _mark_carried_out(session: Session) -> None:
-    """Before a request session's first commit: its placeholder is carried out, in the same
+    """Before a request session's commit: its placeholder is carried out, in the same
     transaction as the work, so the two are stored together or not at all."""
-    key_id = session.info.pop(_PENDING, None)
+    key_id = session.info.get(_PENDING)
     if key_id is not None:
         session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(carried_out=True))
+
+
+def _marked(session: Session) -> None:
+    """After a commit went through, later commits of the request need not mark again."""
+    session.info.pop(_PENDING, None)
 
 
 def init_idempotency(app: Flask) -> None:
     app.before_request(_before)
     app.after_request(_after)
-    if not event.contains(Session, "before_commit", _mark_carried_out):
-        event.listen(Session, "before_commit", _mark_carried_out)
+    for name, listener in (("before_commit", _mark_carried_out), ("after_commit", _marked)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
