@@ -5,7 +5,6 @@ signed-in person or a bearer token is marked private and not stored."""
 from __future__ import annotations
 
 from flask import Flask, Response, request, session
-from werkzeug.http import generate_etag
 
 #: Endpoints whose answers are the same for everyone (cached here, rate-limited as public reads).
 PUBLIC = frozenset({
@@ -26,8 +25,8 @@ def init_caching(app: Flask) -> None:
             return response
         if response.direct_passthrough:
             return response
-        etag = generate_etag(response.get_data())
-        response.set_etag(etag)
+        response.add_etag()  # unless the view set its own
+        etag, _weak = response.get_etag()
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response.vary.add("Cookie")
         # The one precondition a public read answers (RFC 9110, 13.1.2; weak comparison):
