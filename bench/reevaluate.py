@@ -2,7 +2,8 @@
 
 Creates a scratch database beside VETTING_BENCH_DATABASE_URL (default: the local `test`
 database), migrates it, loads the default ruleset and N synthetic enterprises with 3 submitted
-assessments of 19 criteria each (with evidence), then times `evaluate_many` over all of them and
+assessments of 19 criteria each (with evidence, one filed by the association the enterprise is a
+member of, with the standing submission fixes), then times `evaluate_many` over all of them and
 commits. The same-run baseline is reading the same score and evidence rows with one plain
 SELECT each: the floor for any re-evaluation that reads from the database.
 
@@ -63,9 +64,12 @@ def load(db: Database, n: int, seed: int = 11) -> None:
               ((k, f"Bench Enterprise {k} Co., Ltd.", "CN", "infrastructure", "2026-01-01", "2026-01-01", 1) for k in range(1, n + 1)))
         _copy(dbapi, "memberships", "association_id, enterprise_id, created_at",
               ((assoc[codes[k % 5]], k, "2026-01-01") for k in range(1, n + 1)))
-        _copy(dbapi, "assessments", "id, enterprise_id, association_id, reviewer_id, ruleset_id, status, conflict_declared, created_at, updated_at, submitted_at, version",
+        # the first assessment of each enterprise comes from the association it is a member of
+        _copy(dbapi, "assessments", "id, enterprise_id, association_id, reviewer_id, ruleset_id, status, conflict_declared, standing, "
+                                    "created_at, updated_at, submitted_at, version",
               ((3 * k + j, k, assoc[codes[(k + j) % 5]], reviewers[assoc[codes[(k + j) % 5]]], ruleset_id, "submitted", False,
-                "2026-01-01", "2026-01-01", "2026-01-01", 1) for k in range(1, n + 1) for j in range(3)))
+                "member" if j == 0 else "independent", "2026-01-01", "2026-01-01", "2026-01-01", 1)
+               for k in range(1, n + 1) for j in range(3)))
         scores, evidence = [], []
 
         def score_rows():

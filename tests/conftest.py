@@ -273,3 +273,13 @@ def person(session, make_account):
         return account
 
     return _make
+
+
+def serve_notice(session, registrar, listing, email=None):  # noqa: ANN001, ANN201
+    """Record, as ``registrar``, that ``listing``'s notice reached the enterprise today by
+    courier (``email``, if given, may then object): the objection window opens today."""
+    from vetting import clock as service_clock
+    from vetting.services import listings
+
+    return listings.record_service(session, registrar, listing.id, method="courier", served_on=service_clock.today(session),
+                                   note="courier receipt signed by the enterprise's legal department", contact_email=email)

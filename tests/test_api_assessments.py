@@ -31,7 +31,7 @@ def test_draft_update_submit_and_withdraw(client, session, make_enterprise, make
     created = client.post("/api/v1/assessments", json=payload(ent.id, score=2), headers=auth)
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
-    assert body["status"] == "draft" and body["scores"]["E1"]["score"] == 2 and body["ruleset_version"] == "2026.1"
+    assert body["status"] == "draft" and body["scores"]["E1"]["score"] == 2 and body["ruleset_version"] == "2026.2"
     etag = created.headers["ETag"]
 
     no_match = client.patch(f"/api/v1/assessments/{body['id']}", json={"summary": "x"}, headers=auth)
@@ -129,7 +129,11 @@ def test_memberships_declared_by_the_association_admin(client, session, make_ent
     assert client.put(url, json={}, headers=admin).status_code == 200
     assert client.put(url, json={}, headers=bearer(make_account("association_admin"))).status_code == 403
     assert client.put(url, json={}, headers=bearer(make_account("reviewer", association=assoc))).status_code == 403
-    ended = client.delete(url, headers=admin)
+    asked = client.delete(url, headers=admin)
+    assert asked.status_code == 202 and asked.get_json()["end_requested_on"] and asked.get_json()["ended_on"] is None
+    assert client.delete(url, headers=admin).status_code == 409  # asked already
+    assert client.post(f"{url}/end", headers=admin).status_code == 403  # a registrar confirms
+    ended = client.post(f"{url}/end", headers=bearer(make_account("registrar")))
     assert ended.status_code == 200 and ended.get_json()["ended_on"]
     assert client.delete(url, headers=admin).status_code == 404
 
@@ -166,7 +170,7 @@ def test_validate_checks_without_storing(client, session, make_enterprise, make_
     headers = bearer(make_account("reviewer"))
     counts = (session.scalar(select(func.count()).select_from(Assessment)), session.scalar(select(func.count()).select_from(AuditEvent)))
     ok = client.post("/api/v1/assessments/validate", json=payload(ent.id), headers=headers)
-    assert ok.status_code == 200 and ok.get_json() == {"valid": True, "ruleset_version": "2026.1", "complete": True}
+    assert ok.status_code == 200 and ok.get_json() == {"valid": True, "ruleset_version": "2026.2", "complete": True}
     incomplete = payload(ent.id)
     del incomplete["scores"]["P5"]
     bad = client.post("/api/v1/assessments/validate", json=incomplete, headers=headers)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tests.conftest import serve_notice
 from vetting.clock import FixedClock
 from vetting.services.accounts import issue_token
 from vetting.services.actors import SystemActor
@@ -49,12 +50,15 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
 
     queue = client.get("/api/v1/listings?status=proposed", headers=registrar).get_json()
     listing = next(x for x in queue if x["enterprise_id"] == enterprise.id)
-    assert listing["list"] == "black" and listing["objection_deadline"] == "2027-05-18"
+    assert listing["list"] == "black" and listing["notice"] == "pending" and listing["objection_deadline"] is None
 
     inbox, smtp_url = smtp_server
     assert notices.deliver(session, smtp_url).sent >= 1
     mail = next(content for _f, to, content in inbox.messages if to == ["legal@quay.example"])
-    assert re.search(r"Reference: (L\S+)", mail).group(1) == listing["reference"] and "2027-05-18" in mail
+    assert re.search(r"Reference: (L\S+)", mail).group(1) == listing["reference"] and "15 days from the day" in mail
+    delivered = client.get("/api/v1/listings?status=proposed", headers=registrar).get_json()
+    listing = next(x for x in delivered if x["id"] == listing["id"])
+    assert listing["notice"] == "delivered" and listing["notified_on"] == "2027-05-03" and listing["objection_deadline"] == "2027-05-18"
 
     wrong = client.post("/api/v1/objections", json={"reference": listing["reference"], "contact_email": "x@y.example",
                                                     "grounds": "not us"})
@@ -75,7 +79,8 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
     assert again.status_code == 409
 
     now = client.get(f"/api/v1/enterprises/{enterprise.id}").get_json()["status"]
-    assert now == {"on": "2027-05-19", "list": "black", "listing_id": listing["id"], "since": "2027-05-19"}
+    assert now == {"on": "2027-05-19", "list": "black", "listing_id": listing["id"], "since": "2027-05-19", "until": "2030-05-19",
+                   "suspended": None}
     before = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=2027-05-10").get_json()["status"]
     assert before["list"] is None
     bad = client.get(f"/api/v1/enterprises/{enterprise.id}?as_of=10-05-2027")
@@ -105,7 +110,7 @@ def test_proposal_objection_confirmation_and_status_as_of(client, session, clock
             AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))).all())
 
     # every transition appears once in the audit log
-    assert actions("listing", listing["id"]) == ["listing.confirm", "listing.propose", "listing.remove"]
+    assert actions("listing", listing["id"]) == ["listing.confirm", "listing.notify", "listing.propose", "listing.remove"]
     assert actions("objection", objection.get_json()["id"]) == ["objection.decide", "objection.file"]
     assert actions("repair_request", filed_repair.get_json()["id"]) == ["repair.decide", "repair.file"]
 
@@ -118,6 +123,7 @@ def test_the_enterprise_page_answers_as_of_a_date(client, session, clock, make_a
     registrar = make_account("registrar")
     _file_black(client, reviewer, enterprise)
     proposal = listings.open_proposal(session, enterprise.id)
+    serve_notice(session, registrar, proposal)
     clock.advance(days=16)
     listings.confirm(session, registrar, proposal.id)
     today = client.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
@@ -149,6 +155,16 @@ def test_registry_pages_confirm_and_revoke(client, session, clock, make_account,
 
     assert proposal.reference in client.get("/registry").get_data(as_text=True)
     page = f"/registry/listings/{proposal.id}"
+    unserved = client.post(f"{page}/confirm", data={"csrf_token": csrf(page)})
+    assert unserved.status_code == 409 and "has not been notified" in unserved.get_data(as_text=True)
+    assert 'id="service-form"' in client.get(page).get_data(as_text=True)
+    future = client.post(f"{page}/service", data={"csrf_token": csrf(page), "method": "courier", "served_on": "2027-06-01",
+                                                  "note": "EMS receipt"})
+    assert future.status_code == 422 and "served_on" in future.get_data(as_text=True)
+    served = client.post(f"{page}/service", data={"csrf_token": csrf(page), "method": "courier", "served_on": "2027-05-03",
+                                                  "note": "EMS EE1 signed by the legal department"})
+    assert served.status_code == 302
+    assert 'id="service-form"' not in client.get(page).get_data(as_text=True) and "2027-05-18" in client.get(page).get_data(as_text=True)
     early = client.post(f"{page}/confirm", data={"csrf_token": csrf(page)})
     assert early.status_code == 409 and "objection window" in early.get_data(as_text=True)
     no_csrf = client.post(f"{page}/confirm")
@@ -176,6 +192,7 @@ def test_the_lists_over_the_api_and_in_pages(client, session, clock, make_accoun
         ent = make_enterprise(legal_name=name, country=country, contact_email="legal@x.example")
         _file_black(client, reviewer, ent)
         listed.append((ent, listings.open_proposal(session, ent.id)))
+        serve_notice(session, registrar, listed[-1][1])
     clock.advance(days=16)
     for _ent, proposal in listed:
         listings.confirm(session, registrar, proposal.id)

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select, table, update
 
-from tests.conftest import TEST_URL_ENV, scratch_database, valid_uscc
+from tests.conftest import TEST_URL_ENV, scratch_database, valid_uscc, serve_notice
 from vetting import backup as service
 from vetting.cli import main
 from vetting.clock import FixedClock
@@ -72,6 +72,7 @@ def _populate(database: Database) -> None:
                     "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]}
             assessments.file_and_submit(session, reviewer, body)
             proposal = listings.open_proposal(session, ent.id)
+            serve_notice(session, registrar, proposal)
             fixed.advance(days=16)
             listings.confirm(session, registrar, proposal.id)
         session.commit()

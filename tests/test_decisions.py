@@ -93,9 +93,9 @@ def test_replay_notices_a_changed_document(demo):
 
 
 def test_simulating_a_higher_red_threshold_lists_exactly_the_enterprises_that_drop(demo, tmp_path):
-    doc = yaml.safe_load((SEEDS / "rulesets" / "2026.1.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load((SEEDS / "rulesets" / "2026.2.yaml").read_text(encoding="utf-8"))
     raised = copy.deepcopy(doc)
-    raised["version"] = "2026.1-strict"
+    raised["version"] = "2026.2-strict"
     raised["thresholds"]["red_total_at_least"] = 85
     with demo["db"].session() as s:
         before = s.scalar(select(func.count()).select_from(Decision))
@@ -121,7 +121,7 @@ def test_simulating_a_higher_red_threshold_lists_exactly_the_enterprises_that_dr
 def test_api_reads_and_replays_decisions(demo):
     client = demo["app"].test_client()
     active = client.get("/api/v1/rulesets/active")
-    assert active.status_code == 200 and active.get_json()["version"] == "2026.1"
+    assert active.status_code == 200 and active.get_json()["version"] == "2026.2"
     assert len(active.get_json()["document"]["criteria"]) == 19
     with demo["db"].session() as s:
         decision_id = s.scalar(select(func.max(Decision.id)))
@@ -142,9 +142,9 @@ def test_registrar_stores_simulates_and_activates_a_ruleset(demo):
     client = demo["app"].test_client()
     _email, token = demo["creds"]["registrar"]
     auth = {"Authorization": f"Bearer {token}"}
-    doc = yaml.safe_load((SEEDS / "rulesets" / "2026.1.yaml").read_text(encoding="utf-8"))
-    doc["version"] = "2026.2"
-    doc["effective_date"] = "2026-06-01"
+    doc = yaml.safe_load((SEEDS / "rulesets" / "2026.2.yaml").read_text(encoding="utf-8"))
+    doc["version"] = "2026.3"
+    doc["effective_date"] = "2027-06-01"
     doc["thresholds"]["black_total_below"] = 40
     bad = copy.deepcopy(doc)
     bad["outcomes"][0]["when"] = "knockout_count >"
@@ -156,7 +156,7 @@ def test_registrar_stores_simulates_and_activates_a_ruleset(demo):
     rid = created.get_json()["id"]
     assert created.get_json()["status"] == "draft"
     sim = client.post(f"/api/v1/rulesets/{rid}/simulate", headers=auth).get_json()
-    assert sim["candidate_version"] == "2026.2" and sum(sum(r.values()) for r in sim["matrix"].values()) == sim["enterprises"]
+    assert sim["candidate_version"] == "2026.3" and sum(sum(r.values()) for r in sim["matrix"].values()) == sim["enterprises"]
     with demo["db"].session() as s:
         before = s.scalar(select(func.count()).select_from(Decision))
         enterprises = s.scalar(select(func.count()).select_from(Enterprise))
@@ -164,11 +164,11 @@ def test_registrar_stores_simulates_and_activates_a_ruleset(demo):
     assert activated.status_code == 200 and activated.get_json()["status"] == "active"
     with demo["db"].session() as s:
         assert s.scalar(select(func.count()).select_from(Decision)) == before + enterprises
-        assert s.scalar(select(Ruleset.version).where(Ruleset.status == RulesetStatus.ACTIVE)) == "2026.2"
+        assert s.scalar(select(Ruleset.version).where(Ruleset.status == RulesetStatus.ACTIVE)) == "2026.3"
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ruleset.activate")) >= 2
     # put the default back for the other tests of this module
     with demo["db"].session() as s:
-        original = s.scalar(select(Ruleset.id).where(Ruleset.version == "2026.1"))
+        original = s.scalar(select(Ruleset.id).where(Ruleset.version == "2026.2"))
     assert client.post(f"/api/v1/rulesets/{original}/activate", headers=auth).status_code == 200
 
 
@@ -178,7 +178,7 @@ def test_agreement_command_reports_each_criterion(demo):
     env = {"VETTING_DATABASE_URL": demo["url"], "VETTING_INSTANCE_PATH": str(demo["tmp"] / "cli")}
     out = CliRunner().invoke(main, ["rulesets", "agreement"], env=env)
     assert out.exit_code == 0, out.output
-    assert "Krippendorff" in out.output and "ruleset 2026.1" in out.output
+    assert "Krippendorff" in out.output and "ruleset 2026.2" in out.output
     assert re.search(r"^\s+E1\s+-?\d\.\d{3}", out.output, re.M)
 
 
@@ -191,5 +191,6 @@ def test_method_document_matches_the_active_ruleset(session):
 def test_golden_cases_command(tmp_path):
     from vetting.cli import main
 
-    out = CliRunner().invoke(main, ["rulesets", "test", str(SEEDS / "rulesets" / "2026.1.yaml")])
-    assert out.exit_code == 0 and "0 failed" in out.output
+    for version in ("2026.1", "2026.2"):
+        out = CliRunner().invoke(main, ["rulesets", "test", str(SEEDS / "rulesets" / f"{version}.yaml")])
+        assert out.exit_code == 0 and "0 failed" in out.output

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import scratch_database, valid_uscc
+from tests.conftest import scratch_database, valid_uscc, serve_notice
 from vetting.clock import FixedClock
 from vetting.db import Database, make_engine
 from vetting.models import (Account, Assessment, AuditEvent, Decision, Enterprise, Identifier, Listing, ListingEvent,
@@ -62,7 +62,7 @@ def _listed(url: str, count: int) -> None:
     try:
         with Session(engine) as s:
             ruleset = s.scalar(select(Ruleset).where(Ruleset.status == RulesetStatus.ACTIVE))
-            start = datetime(2027, 1, 4, 9, 0, tzinfo=timezone.utc)
+            start = datetime(2026, 1, 4, 9, 0, tzinfo=timezone.utc)  # in force from then to 2029
             for n in range(count):
                 black = n % 3 == 0
                 ent = Enterprise(legal_name=f"Fault Drill Engineering Co., Ltd. {n}", chinese_name=f"演练工程有限公司{n}",
@@ -408,6 +408,7 @@ def test_two_registrars_confirming_one_proposal_at_once_over_http(live):
                     "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]}
             assessments.file_and_submit(s, reviewer, body)
             proposal = listings.open_proposal(s, enterprise_id)
+            serve_notice(s, s.get(Account, first.id), proposal)
             proposal_id, reference = proposal.id, proposal.reference
         live.clock.advance(days=16)  # the objection window has passed
 

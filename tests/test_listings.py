@@ -42,6 +42,12 @@ def _file(session, reviewer, enterprise, score, knockout=False):
     return assessments.file_and_submit(session, reviewer, body)
 
 
+def _serve(session, registrar, listing, email=CONTACT):
+    """Record that the proposal's notice reached the enterprise today (by courier)."""
+    return listings.record_service(session, registrar, listing.id, method="courier", served_on=listings.clock.today(session),
+                                   note="courier receipt signed by the legal department", contact_email=email)
+
+
 def _events(session, action, listing_id):
     return session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == action, AuditEvent.subject_type == "listing", AuditEvent.subject_id == str(listing_id)))
@@ -53,11 +59,14 @@ def test_black_proposal_objection_rejected_confirmed_by_a_second_registrar(sessi
     assert decision.outcome.value == "BLACK"
     proposal = listings.open_proposal(session, enterprise.id)
     assert proposal.list_type.value == "black" and proposal.reference.startswith("L2027-")
-    assert proposal.objection_deadline == date(2027, 3, 16)  # 15 days
+    assert proposal.objection_deadline is None and proposal.objection_days == 15  # the window waits for the notice
     notice = session.scalar(select(Notice).where(Notice.listing_id == proposal.id))
-    assert notice.to_email == CONTACT and proposal.reference in notice.body and "2027-03-16" in notice.body
+    assert notice.to_email == CONTACT and proposal.reference in notice.body and "15 days from the day this notice reaches you" in notice.body
+    clock.advance(days=1)
+    _serve(session, registrar, proposal)
+    assert proposal.notified_on == date(2027, 3, 2) and proposal.objection_deadline == date(2027, 3, 17)  # 15 days from notice
 
-    clock.advance(days=3)
+    clock.advance(days=2)
     with pytest.raises(ValidationError):
         listings.file_objection(session, reference=proposal.reference, contact_email="someone@else.example", grounds="wrong")
     objection = listings.file_objection(session, reference=proposal.reference.lower(), contact_email=CONTACT.upper(),
@@ -92,6 +101,7 @@ def test_the_window_and_four_eyes(session, clock, world):
     enterprise, reviewers, (registrar, _other) = world
     _file(session, reviewers[0], enterprise, 2, knockout=True)
     proposal = listings.open_proposal(session, enterprise.id)
+    _serve(session, registrar, proposal)
     clock.advance(days=15)  # the deadline day itself is still inside the window
     with pytest.raises(Conflict) as early:
         listings.confirm(session, registrar, proposal.id)
@@ -109,6 +119,7 @@ def test_an_upheld_objection_withdraws_the_proposal(session, clock, world):
     enterprise, reviewers, (registrar, _other) = world
     _file(session, reviewers[0], enterprise, 2, knockout=True)
     proposal = listings.open_proposal(session, enterprise.id)
+    _serve(session, registrar, proposal)
     objection = listings.file_objection(session, reference=proposal.reference, contact_email=CONTACT, grounds="Mistaken identity.")
     listings.decide_objection(session, registrar, objection.id, upheld=True, reason="Another enterprise of the same name.")
     session.refresh(proposal)
@@ -125,13 +136,18 @@ def test_red_then_black_ends_the_red_listing_when_the_black_one_starts(session, 
         _file(session, reviewer, enterprise, 4)
     red = listings.open_proposal(session, enterprise.id)
     assert red.list_type.value == "red"
+    _serve(session, registrar, red)
     clock.advance(days=16)
     listings.confirm(session, registrar, red.id)
     clock.advance(days=100)
     _file(session, reviewers[0], enterprise, 4, knockout=True)
     black = listings.open_proposal(session, enterprise.id)
     assert black.list_type.value == "black"
-    assert listings.active_listing(session, enterprise.id).id == red.id  # still red while the black one is only proposed
+    session.refresh(red)
+    # a knock-out black proposal suspends the red listing at once: on neither list meanwhile
+    assert red.status is ListingStatus.SUSPENDED and listings.active_listing(session, enterprise.id) is None
+    assert listings.status_on(session, enterprise.id, clock.at.date()).suspended == "red"
+    _serve(session, registrar, black)
     clock.advance(days=16)
     listings.confirm(session, registrar, black.id)
     session.refresh(red)
@@ -178,6 +194,7 @@ def _black_listed(session, clock, world, code="FORCED_EVICTION"):
             "knockouts": [{"code": code, "status": "confirmed", "evidence": EV}]}
     assessments.file_and_submit(session, reviewers[0], body)
     proposal = listings.open_proposal(session, enterprise.id)
+    _serve(session, registrar, proposal)
     clock.advance(days=16)
     return listings.confirm(session, registrar, proposal.id)
 
@@ -198,15 +215,18 @@ def test_repair_refused_before_the_minimum_period_then_granted(session, clock, w
     clock.advance(days=30)
     with pytest.raises(Conflict) as limited:  # one per 12 months
         listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="All paid now.")
-    assert limited.value.details["earliest"] == "2029-03-18"
-    clock.at = datetime(2029, 3, 18, 9, 0, tzinfo=timezone.utc)
+    assert limited.value.details["earliest"] == "2029-03-17"  # twelve months to the day after the first request
+    clock.at = datetime(2029, 3, 16, 23, 0, tzinfo=timezone.utc)
+    with pytest.raises(Conflict):
+        listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="All paid now.")
+    clock.at = datetime(2029, 3, 17, 9, 0, tzinfo=timezone.utc)
     second = listings.file_repair(session, reference=listing.reference, contact_email=CONTACT, remediation="All paid now.", evidence=EV)
     listings.decide_repair(session, registrar, second.id, granted=True, reason="Independent monitor confirms full compensation.")
     session.refresh(listing)
     assert listing.status is ListingStatus.REMOVED and second.reference in listing.end_reason
     assert _events(session, "listing.remove", listing.id) == 1
-    assert listings.status_on(session, enterprise.id, date(2029, 3, 17)).list == "black"
-    assert listings.status_on(session, enterprise.id, date(2029, 3, 19)).list is None
+    assert listings.status_on(session, enterprise.id, date(2029, 3, 16)).list == "black"
+    assert listings.status_on(session, enterprise.id, date(2029, 3, 17)).list is None
 
 
 def test_a_non_repairable_knockout_cannot_be_repaired(session, clock, world):
@@ -242,6 +262,7 @@ def test_a_decision_for_no_list_proposes_the_removal(session, clock, world):
     enterprise, reviewers, (registrar, _other) = world
     filed = [_file(session, reviewer, enterprise, 4)[0] for reviewer in reviewers]
     red = listings.open_proposal(session, enterprise.id)
+    _serve(session, registrar, red)
     clock.advance(days=16)
     listings.confirm(session, registrar, red.id)
     clock.advance(days=200)
@@ -251,6 +272,7 @@ def test_a_decision_for_no_list_proposes_the_removal(session, clock, world):
     notice = session.scalar(select(Notice).where(Notice.listing_id == removal.id))
     assert "remove your enterprise from the red list" in notice.body
     assert listings.active_listing(session, enterprise.id).id == red.id  # still listed until confirmed
+    _serve(session, registrar, removal)
     clock.advance(days=16)
     listings.confirm(session, registrar, removal.id)
     session.refresh(red)
@@ -262,6 +284,7 @@ def test_a_decision_for_no_list_proposes_the_removal(session, clock, world):
 def test_a_removal_proposal_is_withdrawn_when_the_list_is_called_for_again(session, clock, world):
     enterprise, reviewers, (registrar, _other) = world
     filed = [_file(session, reviewer, enterprise, 4)[0] for reviewer in reviewers]
+    _serve(session, registrar, listings.open_proposal(session, enterprise.id))
     clock.advance(days=16)
     listings.confirm(session, registrar, listings.open_proposal(session, enterprise.id).id)
     assessments.withdraw(session, reviewers[2], filed[2].id, "wrong project")
@@ -292,7 +315,8 @@ def test_many_decisions_on_one_enterprise_apply_in_order(session, clock, world, 
     assert [black.status, red.status, black_again.status] == [ListingStatus.WITHDRAWN, ListingStatus.WITHDRAWN, ListingStatus.PROPOSED]
     assert (red.list_type.value, red.grounds, red.reason_codes, red.decision_id) == ("red", "first", ["CODE_A", "CODE_B"], decision.id)
     assert black.end_reason == f"superseded by decision {decision.id} (RED)" and red.end_reason == f"superseded by decision {decision.id} (NONE)"
-    assert black_again.objection_deadline == date(2027, 3, 16) and black_again.triggered_by_id == reviewers[0].id
+    assert black_again.objection_deadline is None and black_again.objection_days == 15
+    assert black_again.triggered_by_id == reviewers[0].id
     assert [(e.from_status, e.to_status) for e in red.events] == [(None, ListingStatus.PROPOSED),
                                                                    (ListingStatus.PROPOSED, ListingStatus.WITHDRAWN)]
     trail = session.execute(select(AuditEvent.action, AuditEvent.subject_id).where(AuditEvent.subject_type == "listing")
@@ -302,7 +326,7 @@ def test_many_decisions_on_one_enterprise_apply_in_order(session, clock, world, 
     notice = session.scalar(select(Notice).where(Notice.listing_id == black_again.id))
     assert notice.to_email == CONTACT and notice.subject == f"Proposed black listing {black_again.reference}"
     assert f"Reference: {black_again.reference}\nReason codes: CODE_A, CODE_B\nGrounds: last\n" in notice.body
-    assert "You may object until 2027-03-16 (inclusive)" in notice.body
+    assert "You may object for 15 days from the day this notice reaches you" in notice.body
     assert session.scalar(select(func.count()).select_from(Listing).where(Listing.enterprise_id == bystander.id)) == 0
     assert listings.audit.verify(session).ok
 

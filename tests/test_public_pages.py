@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from tests.conftest import serve_notice
+
 from vetting.models import Project
 from vetting.services import assessments, listings
 from vetting.services.statistics import active_intervals, statistics
@@ -30,11 +32,13 @@ def listed(session, clock, make_association, make_account, make_enterprise):
             "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
             "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]}
     assessments.file_and_submit(session, reviewers[0], body)
+    serve_notice(session, registrar, listings.open_proposal(session, black.id))
     clock.advance(days=16)
     listings.confirm(session, registrar, listings.open_proposal(session, black.id).id)
     for reviewer in reviewers:
         assessments.file_and_submit(session, reviewer, {"enterprise_id": red.id, "conflict": {"declared": False},
                                                         "scores": {c: {"score": 4, "evidence": EV} for c in CRITERIA}})
+    serve_notice(session, registrar, listings.open_proposal(session, red.id))
     return black, red
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.test_releases import CRITERIA, EV, HOSTILE_GROUNDS, _black, actors, config  # noqa: F401  (shared fixtures)
+from tests.test_releases import CRITERIA, EV, HOSTILE_GROUNDS, _black, _confirmed, actors, config  # noqa: F401  (shared fixtures)
 from vetting.models import Decision, EnterpriseAlias, Identifier, ListingEvent, ListingLine, ListingStatus
 from vetting.publication import files
 from vetting.publication.snapshot import csv_lines, refresh, rows
@@ -29,9 +29,7 @@ def _red(session, clock, actors, make_enterprise, name):
         assessments.file_and_submit(session, reviewer, {
             "enterprise_id": ent.id, "conflict": {"declared": False},
             "scores": {c: {"score": 4, "evidence": EV} for c in CRITERIA}, "knockouts": []})
-    proposal = listings.open_proposal(session, ent.id)
-    clock.advance(days=16)
-    return ent, listings.confirm(session, registrar, proposal.id)
+    return ent, _confirmed(session, clock, registrar, ent)
 
 
 def _reference(session, folder: Path) -> None:
@@ -43,7 +41,7 @@ def _reference(session, folder: Path) -> None:
 def _held_to_reference(session, database, config, actor, tmp_path: Path, label: str, previous: Path | None):
     """Publish; every listing file equals the reference and delta.csv equals the delta between
     the previous release and the reference. Returns the release folder."""
-    published = publish(database, config, actor, force=True)
+    published = publish(database, config, actor, force=True, session=session)
     reference = tmp_path / f"reference-{label}"
     _reference(session, reference)
     for name in NAMES:
@@ -54,6 +52,7 @@ def _held_to_reference(session, database, config, actor, tmp_path: Path, label: 
     assert (published.path / "delta.csv").read_bytes() == (expected / "delta.csv").read_bytes(), label
     # the release left every line stored and current: the next snapshot streams them
     with database.session() as check:
+        check.info["clock"] = session.info["clock"]
         assert refresh(check) == 0
         lines = csv_lines(check)
         assert b"".join(block[0] for block in lines.blocks()) == (reference / "listings.csv").read_bytes().split(b"\n", 1)[1]
@@ -236,15 +235,47 @@ def test_a_release_without_the_rebuild_formats_every_line(app, session, clock, c
 
     database = app.extensions["vetting"].database
     first = _held_to_reference(session, database, config, actors[1], tmp_path, "first", None)
-    monkeypatch.setattr(release, "refresh", lambda _session: 0)
+    monkeypatch.setattr(release, "refresh", lambda _session, _day=None: 0)
     _change("alias renamed", session, clock, actors, make_enterprise, register)
-    with release.snapshot_lines(database) as (_snapshot, lines):
+    with release.snapshot_lines(database, clock) as (_snapshot, lines):
         assert lines.stale() == 1
         list(lines.blocks())
         assert lines.stored is False
-    published = publish(database, config, actors[1], force=True)
+    published = publish(database, config, actors[1], force=True, session=session)
     reference = tmp_path / "reference"
     _reference(session, reference)
     for name in NAMES:
         assert (published.path / name).read_bytes() == (reference / name).read_bytes()
     assert (published.path / "listings.csv").read_bytes() != (first / "listings.csv").read_bytes()
+
+
+def test_reason_codes_are_distinct_cleaned_and_sorted_by_code_point_in_every_form(app, session, clock, config, actors,
+                                                                                   make_enterprise, tmp_path):
+    """docs/releases.md: multi-valued fields are distinct values, sorted by code point, a ';'
+    inside becoming ','. The reason codes come out so from the Python reference, from the SQL
+    that formats every line, from the stored lines and in the published files: several codes
+    (the JSON functions), a single plain code and a single code to clean (PostgreSQL's shortcut)."""
+    _, several = _black(session, clock, actors, make_enterprise, "Several Codes Co., Ltd.")
+    several.reason_codes = ["Z_LAST", "A_FIRST", "Ärger", "M;IDDLE", "A_FIRST", " B_PAD ", "C\u2028BREAK", "", "  "]
+    _, single = _black(session, clock, actors, make_enterprise, "Single Code Co., Ltd.")
+    single.reason_codes = [" K;X\u2029"]
+    _, plain = _black(session, clock, actors, make_enterprise, "Plain Code Co., Ltd.")
+    plain.reason_codes = ["ONLY"]
+    session.commit()
+    expected = {several.id: "A_FIRST;B_PAD;C BREAK;M,IDDLE;Z_LAST;Ärger", single.id: "K,X", plain.id: "ONLY"}
+
+    reference = tmp_path / "reference"
+    _reference(session, reference)
+    with (reference / "listings.csv").open(encoding="utf-8", newline="") as fh:
+        assert {int(r["listing_id"]): r["reason_codes"] for r in csv.DictReader(fh)} == expected
+    formatted = csv_lines(session)
+    assert b"".join(block[0] for block in formatted.blocks()) == (reference / "listings.csv").read_bytes().split(b"\n", 1)[1]
+    assert formatted.stored is False
+    session.rollback()
+    assert refresh(session) == 3
+    stored = csv_lines(session)
+    assert b"".join(block[0] for block in stored.blocks()) == (reference / "listings.csv").read_bytes().split(b"\n", 1)[1]
+    assert stored.stored is True
+    session.rollback()
+    published = publish(app.extensions["vetting"].database, config, actors[1], session=session)
+    assert (published.path / "listings.csv").read_bytes() == (reference / "listings.csv").read_bytes()

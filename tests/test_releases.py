@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import serve_notice
 from vetting.models import Decision, EnterpriseAlias, Identifier
 from vetting.publication import files, release, signing
 from vetting.publication.snapshot import COLUMNS, Lines, csv_lines, rows
@@ -42,9 +43,15 @@ def _black(session, clock, actors, make_enterprise, name, chinese=None):
             "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
             "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]}
     assessments.file_and_submit(session, reviewers[0], body)
+    return ent, _confirmed(session, clock, registrar, ent)
+
+
+def _confirmed(session, clock, registrar, ent):
+    """The enterprise's open proposal, served today, confirmed once its objection window passed."""
     proposal = listings.open_proposal(session, ent.id)
+    serve_notice(session, registrar, proposal)
     clock.advance(days=16)
-    return ent, listings.confirm(session, registrar, proposal.id)
+    return listings.confirm(session, registrar, proposal.id)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -56,24 +63,24 @@ def test_consecutive_releases_give_the_right_delta(app, session, clock, config, 
     database = app.extensions["vetting"].database
     a, listing_a = _black(session, clock, actors, make_enterprise, "Delta Alpha Works Co., Ltd.")
     b, listing_b = _black(session, clock, actors, make_enterprise, "Delta Beta Works Co., Ltd.")
-    first = publish(database, config, actors[1])
+    first = publish(database, config, actors[1], session=session)
     assert first.number == 1 and first.manifest["counts"] == {"red": 0, "black": 2, "total": 2}
     delta = _csv(first.path / "delta.csv")
     assert [(r["change"], r["listing_id"]) for r in delta] == [("ADD", str(listing_a.id)), ("ADD", str(listing_b.id))]
 
-    assert publish(database, config, actors[1]).skipped  # nothing changed
+    assert publish(database, config, actors[1], session=session).skipped  # nothing changed
     listings.revoke(session, actors[1], listing_a.id, "evidence withdrawn by the court")
     b.legal_name = "Delta Beta Marine Works Co., Ltd."
     session.commit()
     c, listing_c = _black(session, clock, actors, make_enterprise, "Delta Gamma Works Co., Ltd.")
-    second = publish(database, config, actors[1])
+    second = publish(database, config, actors[1], session=session)
     assert second.number == 2 and second.manifest["previous"] == 1
     changes = {(r["change"], r["listing_id"]) for r in _csv(second.path / "delta.csv")}
     assert changes == {("DEL", str(listing_a.id)), ("MOD", str(listing_b.id)), ("ADD", str(listing_c.id))}
     mod = next(r for r in _csv(second.path / "delta.csv") if r["change"] == "MOD")
     assert mod["legal_name"] == "Delta Beta Marine Works Co., Ltd."
     assert {r["listing_id"] for r in _csv(second.path / "listings.csv")} == {str(listing_b.id), str(listing_c.id)}
-    forced = publish(database, config, actors[1], force=True)
+    forced = publish(database, config, actors[1], force=True, session=session)
     assert forced.number == 3 and _csv(forced.path / "delta.csv") == []
     assert (forced.path / "delta.csv").read_text(encoding="utf-8").startswith('"change","listing_id"')
 
@@ -84,7 +91,7 @@ def test_awkward_values_read_back_identically_and_the_package_validates(app, ses
     ent.aliases = [EnterpriseAlias(name="HQC; Harbour"), EnterpriseAlias(name="港湾工程")]
     listing.grounds = HOSTILE_GROUNDS
     session.commit()
-    published = publish(database, config, actors[1])
+    published = publish(database, config, actors[1], session=session)
     raw = (published.path / "listings.csv").read_bytes()
     assert b"\r" not in raw and raw.count(b"\n") == 2  # header and one row: no line breaks inside values
     row = _csv(published.path / "listings.csv")[0]
@@ -108,7 +115,7 @@ def test_awkward_values_read_back_identically_and_the_package_validates(app, ses
 
 def test_verify_names_a_flipped_byte_in_any_file(app, session, clock, config, actors, make_enterprise, tmp_path):
     _black(session, clock, actors, make_enterprise, "Verify Works Co., Ltd.")
-    published = publish(app.extensions["vetting"].database, config, actors[1])
+    published = publish(app.extensions["vetting"].database, config, actors[1], session=session)
     key = signing.public_pem(config)
     assert release.verify(str(published.path), key).ok
     names = sorted(p.name for p in published.path.iterdir())
@@ -135,20 +142,20 @@ def test_a_build_that_dies_leaves_no_release_and_the_next_run_succeeds(app, sess
     database = app.extensions["vetting"].database
     _black(session, clock, actors, make_enterprise, "Crash Works Co., Ltd.")
     with pytest.raises(release.SimulatedCrash):
-        release.publish(database, config, fail_after=step)
+        release.publish(database, config, fail_after=step, clock=clock)
     folder = release.storage(config)
     assert release.numbers(folder) == []
     leftovers = list(folder.glob(".tmp-*"))
     assert len(leftovers) == 1  # what a killed process leaves: invisible, removed once stale
     os.utime(leftovers[0], (0, 0))
-    done = publish(database, config, actors[1])
+    done = publish(database, config, actors[1], session=session)
     assert done.number == 1 and release.verify(str(done.path), signing.public_pem(config)).ok
     assert list(folder.glob(".tmp-*")) == []
 
 
 def test_a_published_release_is_read_only_and_served(app, client, session, clock, config, actors, make_enterprise):
     _black(session, clock, actors, make_enterprise, "Served Works Co., Ltd.")
-    published = publish(app.extensions["vetting"].database, config, actors[1])
+    published = publish(app.extensions["vetting"].database, config, actors[1], session=session)
     assert all(p.stat().st_mode & 0o777 == 0o444 for p in published.path.iterdir())  # read-only for everyone
     def get(url, **kw):
         resp = client.get(url, **kw)
@@ -173,6 +180,23 @@ def test_a_published_release_is_read_only_and_served(app, client, session, clock
     api = client.get("/api/v1/releases").get_json()
     assert api[0]["release"] == 1 and api[0]["files"][0]["url"].startswith("/releases/1/")
     assert "listings.csv" in client.get("/releases").get_data(as_text=True)
+
+
+def test_release_files_are_served_with_one_charset(app, client, session, clock, config, actors, make_enterprise):
+    """A text file's Content-Type names its charset once (it was ``text/csv; charset=utf-8;
+    charset=utf-8``); other files carry none."""
+    _black(session, clock, actors, make_enterprise, "Charset Works Co., Ltd.")
+    publish(app.extensions["vetting"].database, config, actors[1], session=session)
+    expected = {"listings.csv": "text/csv; charset=utf-8", "delta.csv": "text/csv; charset=utf-8",
+                "SHA256SUMS": "text/plain; charset=utf-8", "index.json": "application/json",
+                "datapackage.json": "application/json", "index.json.sig": "application/octet-stream"}
+    for name, content_type in expected.items():
+        for url in (f"/releases/1/{name}", f"/releases/latest/{name}"):
+            with client.get(url) as resp:
+                assert resp.status_code == 200, url
+                assert resp.headers.getlist("Content-Type") == [content_type], url
+    with client.get("/releases/signing-key.pem") as resp:
+        assert resp.headers["Content-Type"] == "application/x-pem-file"
 
 
 def test_two_publishers_at_once_make_one_release(tmp_path):
@@ -221,7 +245,7 @@ def test_a_consumer_verifies_with_openssl_and_sha256sum_alone(app, session, cloc
     if not (shutil.which("openssl") and shutil.which("sha256sum")):
         pytest.skip("openssl or sha256sum is not installed")
     _black(session, clock, actors, make_enterprise, "Openssl Works Co., Ltd.")
-    published = publish(app.extensions["vetting"].database, config, actors[1])
+    published = publish(app.extensions["vetting"].database, config, actors[1], session=session)
     key = tmp_path / "signing-key.pem"
     key.write_bytes(signing.public_pem(config))
     steps = [f"openssl pkeyutl -verify -pubin -inkey {key} -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig",
@@ -305,7 +329,7 @@ def test_the_database_formats_each_line_as_the_reference_does(app, session, cloc
     assert len(expected) == 2 and got == expected
     first = next(csv.DictReader(io.StringIO(got[0][2]), fieldnames=COLUMNS))
     assert first["legal_name"] == "Lamu Port Works Co." and first["chinese_name"] == "港湾 工程\u3000有限公司"
-    assert first["aliases"] == "A,B;Zeta Works;Ärger;港湾" and first["reason_codes"] == "Z_LAST;A_FIRST;M_MIDDLE"
+    assert first["aliases"] == "A,B;Zeta Works;Ärger;港湾" and first["reason_codes"] == "A_FIRST;M_MIDDLE;Z_LAST"
     assert first["total_score"] == "84.3" and first["pillar_scores"] == "E:84.4;G:0.1;P:100.0;Q:12.3"
     assert ";lei:5493001KJTIIGC8Y1R12" in first["identifiers"] or first["identifiers"].startswith("lei:")
     assert next(csv.DictReader(io.StringIO(got[1][2]), fieldnames=COLUMNS))["total_score"] == ""
@@ -358,4 +382,4 @@ def test_the_written_blocks_are_the_reference_lines(session, clock, actors, make
         {n: (w.rows, w.bytes, w.sha256) for n, w in expected.files.items()}
     body = (written / "listings.csv").read_text(encoding="utf-8")
     assert '"Lamu Port Works Co., ""Ltd""","港湾 工程\u3000有限公司","""q"";A,B;Zeta Works;港湾"' in body
-    assert '"Same Name"' in body and '"B_SECOND;A_FIRST"' in body and '"Z_LAST;Q""UOTE;back\\slash;A_FIRST"' in body
+    assert '"Same Name"' in body and '"A_FIRST;B_SECOND"' in body and '"A_FIRST;Q""UOTE;Z_LAST;back\\slash"' in body

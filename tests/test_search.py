@@ -126,7 +126,8 @@ def test_the_method_page_is_rendered_from_the_active_ruleset(client, session):
             assert str(escape(text)) in page
     for row in doc["outcomes"]:
         assert str(escape(row["when"])) in page
-    assert f"within {doc['durations']['objection_days']} days" in page
+    assert f"objection window of {doc['durations']['objection_days']} days opens on the day the notice reaches it" in page
+    assert "One association, one voice" in page and "through its last day inclusive" in page
 
 
 def test_common_tokens_are_read_last_and_the_statistics_follow_a_reindex(session, register):

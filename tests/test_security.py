@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, serve_notice
 from vetting.models import Account, ApiToken, AuditEvent, Decision, Project
 from vetting.services import assessments, listings
 from vetting.services.accounts import issue_token
@@ -204,6 +204,7 @@ def proposed(session, clock, make_association, make_account, make_enterprise):
         "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
         "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]})
     listing = listings.open_proposal(session, ent.id)
+    serve_notice(session, make_account("registrar"), listing)
     listings.file_objection(session, reference=listing.reference, contact_email="c@formcheck.example",
                             grounds="the eviction predates our contract")
     return listing
@@ -479,6 +480,7 @@ def hostile(session, clock, make_association, make_account, make_enterprise):
         "enterprise_id": ent.id, "conflict": {"declared": False},
         "scores": {c: {"score": 2, "evidence": EV} for c in CRITERIA},
         "knockouts": [{"code": "FORCED_EVICTION", "status": "confirmed", "evidence": EV}]})
+    serve_notice(session, registrar, listings.open_proposal(session, ent.id))
     clock.advance(days=16)
     listing = listings.confirm(session, registrar, listings.open_proposal(session, ent.id).id)
     grounds = f"Confirmed {SCRIPT} at the site {IMG}"

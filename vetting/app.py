@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from vetting.clock import Clock, FixedClock
 from vetting.config import load_config
 from vetting.db import Database
 from vetting.web import AppState, close_request_session, ids_in_range
@@ -26,7 +27,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("vetting").setLevel(settings["VETTING_LOG_LEVEL"])
 
     database = settings.get("VETTING_DATABASE") or Database.from_config(settings)
-    app.extensions["vetting"] = AppState(database, settings.get("VETTING_CLOCK"))
+    clock = service_clock(settings)
+    if clock is not None:
+        set_session_clock(database, clock)
+    app.extensions["vetting"] = AppState(database, clock)
     app.teardown_appcontext(close_request_session)
     app.url_value_preprocessor(ids_in_range)
 
@@ -66,6 +70,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = settings["VETTING_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
+
+
+def service_clock(settings: Mapping[str, Any]) -> Clock | None:
+    """The clock the configuration sets: a ``VETTING_CLOCK`` object (tests, embedding code), else
+    a clock standing at ``VETTING_TODAY`` (a rehearsal); None means the system clock."""
+    if settings.get("VETTING_CLOCK") is not None:
+        return settings["VETTING_CLOCK"]
+    if settings.get("VETTING_TODAY") is not None:
+        return FixedClock(settings["VETTING_TODAY"])
+    return None
+
+
+def set_session_clock(database: Database, clock: Clock) -> None:
+    """Every session ``database`` makes from now on (requests, commands, jobs, the sessions
+    services open themselves) carries ``clock`` in ``session.info["clock"]``."""
+    info = {**database.sessionmaker.kw.get("info", {}), "clock": clock}
+    database.sessionmaker.configure(info=info)
 
 
 def _web_sessions(app: Flask) -> None:

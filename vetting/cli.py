@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask
 
+from vetting.clock import INSTANT_FORM, parse_instant
+from vetting.config import ConfigError
 from vetting.errors import DomainError
 
 
@@ -19,14 +22,18 @@ class Context:
 
     def __init__(self) -> None:
         self._app: Flask | None = None
+        self.as_of: datetime | None = None  # `vetting --as-of`: overrides VETTING_TODAY
 
     @property
     def app(self) -> Flask:
         if self._app is None:
-            from vetting.app import create_app
-
-            self._app = create_app()
+            self._app = _build_app(self.as_of)
         return self._app
+
+    @property
+    def rehearsal(self) -> bool:
+        """Whether the service clock is set (VETTING_TODAY or --as-of) rather than the system's."""
+        return self.app.extensions["vetting"].clock is not None
 
     @property
     def database(self):  # noqa: ANN201
@@ -40,6 +47,35 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
+def _refuse(message: str) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(2)
+
+
+def _build_app(as_of: datetime | None) -> Flask:
+    """The application from the environment (``as_of`` wins over VETTING_TODAY); a malformed
+    setting is a one-line error. A set service clock is announced on stderr before anything else."""
+    from vetting.app import create_app
+
+    try:
+        app = create_app(None if as_of is None else {"VETTING_TODAY": as_of})
+    except ConfigError as exc:
+        _refuse(str(exc))
+    clock = app.extensions["vetting"].clock
+    if clock is not None:
+        click.echo(f"service clock: {clock.now().isoformat()} (rehearsal; not the system clock)", err=True)
+    return app
+
+
+def _parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        _refuse(f"--as-of must be {INSTANT_FORM}, not {value!r}")
+
+
 def _fail(exc: DomainError) -> None:
     click.secho(f"error: {exc.message}", fg="red", err=True)
     errors = exc.details.get("errors") if exc.details else None
@@ -51,13 +87,17 @@ def _fail(exc: DomainError) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vetting")
+@click.option("--as-of", metavar="DATE_OR_DATETIME", callback=_parse_as_of,
+              help="Rehearse a date: the service clock stands at this ISO date (12:00 UTC) or date and time "
+                   "(2027-03-20T09:00:00Z) for this command. Overrides VETTING_TODAY.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, as_of: datetime | None) -> None:
     """vetting: association-run red/black lists of enterprises abroad.
 
     Configuration comes from VETTING_* environment variables (see the README).
     """
     obj = ctx.ensure_object(Context)
+    obj.as_of = as_of
     ctx.call_on_close(obj.close)
 
 
@@ -128,11 +168,17 @@ def gunicorn_options(bind: str, workers: int = 2, threads: int = 4) -> dict[str,
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.option("--init/--no-init", "do_init", default=True, show_default=True, help="Run `init` before serving.")
 @click.option("--demo/--no-demo", default=None, help="Passed to `init`.")
+@click.option("--allow-rehearsal-clock", is_flag=True,
+              help="Serve although the service clock is set (VETTING_TODAY or --as-of); for drills only.")
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, workers: int, threads: int, do_init: bool, demo: bool | None) -> None:
+def serve(ctx: Context, host: str, port: int, workers: int, threads: int, do_init: bool, demo: bool | None,
+          allow_rehearsal_clock: bool) -> None:
     """Serve the application with gunicorn (a production WSGI server)."""
     from gunicorn.app.base import BaseApplication
 
+    if ctx.rehearsal and not allow_rehearsal_clock:
+        _refuse("refusing to serve on a rehearsal clock (VETTING_TODAY or --as-of); "
+                "add --allow-rehearsal-clock to serve one on purpose")
     if do_init:
         run_init(ctx, demo)
     app = ctx.app
@@ -574,6 +620,9 @@ def jobs_worker(ctx: Context) -> None:
 
     from vetting.jobs import worker
 
+    if ctx.rehearsal:
+        _refuse("`vetting jobs worker` waits for real times and cannot run on a rehearsal clock "
+                "(VETTING_TODAY or --as-of); rehearse with `vetting --as-of DATE jobs run`")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:

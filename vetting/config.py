@@ -12,8 +12,15 @@ import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from vetting.clock import INSTANT_FORM, as_utc, parse_instant
+
+
+class ConfigError(ValueError):
+    """A setting holds a value the service cannot use; the message names the setting."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VETTING_RELEASES_PATH", "<instance>/releases", "Folder the releases are published into (shared by every instance that publishes)."),
     Setting("VETTING_SIGNING_KEY", "<instance>/signing-key.pem, made on first use", "PEM file of the Ed25519 key that signs each release's index.json."),
     Setting("VETTING_RELEASE_SCHEDULE", "0 2 * * *", "When `vetting jobs worker` publishes a release (cron syntax, UTC)."),
+    Setting("VETTING_TODAY", "unset (the system clock)",
+            "Rehearse a date: the service clock stands still at this ISO date (taken as 12:00 UTC) or date and time, "
+            "e.g. 2027-03-20 or 2027-03-20T09:00:00Z. For drills on a copy of the data; `vetting --as-of` overrides it."),
 )
 
 
@@ -72,10 +82,23 @@ def _positive_int(name: str, value: object) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
     if number < 1:
-        raise ValueError(f"{name} must be at least 1, not {number}")
+        raise ConfigError(f"{name} must be at least 1, not {number}")
     return number
+
+
+def _instant(name: str, value: object) -> datetime | None:
+    """An instant in UTC (see :func:`vetting.clock.parse_instant`), None when unset, or a
+    ConfigError that names the setting and the expected form."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return as_utc(value)
+    try:
+        return parse_instant(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be {INSTANT_FORM}, not {value!r}") from None
 
 
 def ensure_secret_key(instance_path: Path) -> str:
@@ -133,6 +156,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
                           ("VETTING_TOKEN_MAX_FAILURES", 20), ("VETTING_TOKEN_FAILURE_WINDOW", 10), ("VETTING_TOKEN_LOCKOUT", 10),
                           ("VETTING_MAX_CONTENT_LENGTH", 2 * 1024 * 1024), ("VETTING_MAX_IMPORT_LENGTH", 64 * 1024 * 1024)):
         values[name] = _positive_int(name, values.get(name, default))
+    values["VETTING_TODAY"] = _instant("VETTING_TODAY", values.get("VETTING_TODAY"))
     values["VETTING_SECURE_COOKIES"] = bool(_truthy(values.get("VETTING_SECURE_COOKIES")))
     values["SECRET_KEY"] = values["VETTING_SECRET_KEY"]
     values.setdefault("JSON_SORT_KEYS", False)

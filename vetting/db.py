@@ -85,6 +85,15 @@ def single_statement_read(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def begin_for_write(session: Session) -> None:
+    """On SQLite, start the session's next transaction with the write lock (BEGIN IMMEDIATE), so
+    a read in it can never go stale before its write. Sessions bound to an existing connection
+    (tests), or already in a transaction, are left as they are."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def make_engine(url: str, *, pool_size: int = 5, timeout: float = 5.0, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with the settings this service relies on."""
     parsed = make_url(url)

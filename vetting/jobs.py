@@ -3,7 +3,11 @@ their term expire, due notices are delivered, the search index's token statistic
 recounted, and a release is published when the lists changed. Each job calls the same services
 the API and the pages use. A database lock keeps the jobs to one instance at a time (a
 PostgreSQL advisory lock; on SQLite a lock file in the instance folder): a second runner finds
-the lock taken and does nothing."""
+the lock taken and does nothing.
+
+The jobs read time from their sessions' clock: the system clock, or the one the application
+was built with (``VETTING_TODAY``, ``vetting --as-of``), which every session of its database
+carries. The worker waits for real times, so the command line refuses it a rehearsal clock."""
 
 from __future__ import annotations
 

@@ -28,6 +28,115 @@ def _rubric(rubric: Any) -> list[tuple[str, str]]:
     return []
 
 
+def _percent(value: Any) -> str:
+    return f"{float(value) * 100:g}%"
+
+
+def _aggregation(agg: dict[str, Any]) -> list[str]:
+    """How criterion scores become pillar and total scores, in the words of the method the
+    ruleset names."""
+    out = ["## Aggregation", ""]
+    if agg.get("method") == "median_of_association_medians":
+        out += [
+            "One association, one voice. For each criterion, each association's median over the scores of its own",
+            "counted assessments is taken first; the criterion's score is then the median across those association",
+            "medians. An association that files several assessments weighs no more than one that files one, and an",
+            "association whose counted assessments all answer a criterion `n/a` has no voice on that criterion.",
+        ]
+    elif agg.get("method") == "median":
+        out += ["For each criterion, its score is the median of the scores of all counted assessments."]
+    if "disputed_spread" in agg:
+        out += [f"A criterion is *disputed* when the counted scores, over all counted assessments, span {agg['disputed_spread']} points",
+                "or more; a disputed criterion still counts, and the decision says so."]
+    if "na_renormalise_within_pillar" in agg:
+        na = ("its weight is shared among the pillar's other criteria" if agg["na_renormalise_within_pillar"]
+              else "it counts as zero within its pillar")
+        out += [f"A criterion that no counted assessment scored is `n/a`: {na}."]
+    out += ["A pillar score is the weighted mean of its criterion scores on 0–100 (score / 4 × 100); the total is",
+            "the pillar-weighted mean of the pillars that have a score.", ""]
+    out += [f"- `{key}`: {_cell(value)}" for key, value in agg.items()]
+    return out + [""]
+
+
+def _quorum(quorum: dict[str, Any], method: Any) -> list[str]:
+    """The quorum and what makes an assessment (or an association) independent."""
+    out = ["## Quorum and independence", ""]
+    if {"min_counted", "min_associations", "min_independent"} <= set(quorum):
+        out += [f"A decision on the scores needs at least {quorum['min_counted']} counted assessments from at least "
+                f"{quorum['min_associations']} associations."]
+        if method == "median_of_association_medians":
+            out += [
+                f"At least {quorum['min_independent']} of those associations must be independent. An association counts as",
+                "independent only when none of its counted assessments was filed while the enterprise was its member:",
+                "each assessment's standing is fixed on its submission date and stored with it, and one assessment",
+                "filed as a member makes the association's voice a member's (conservative on purpose, since its median",
+                "mixes that assessment in).",
+            ]
+        else:
+            out += [
+                f"At least {quorum['min_independent']} of the counted assessments must be independent: filed by an association",
+                "the enterprise was not a member of on the assessment's submission date (its standing, fixed then and",
+                "stored with the assessment; for an assessment stored without one, the enterprise's memberships decide).",
+            ]
+        out += ["Assessments with a declared conflict of interest, or filed with a conflicted standing, are kept but",
+                "not counted, and the decision lists them as excluded.", ""]
+    out += [f"- `{key}`: {_cell(value)}" for key, value in quorum.items()]
+    return out + [""]
+
+
+def _named_pillars(doc: dict[str, Any]) -> list[str]:
+    """What the rows that name failing pillars add to a decision."""
+    thresholds = doc.get("thresholds") or {}
+    rows = [(i, row) for i, row in enumerate(doc.get("outcomes") or [], start=1) if row.get("name_pillars_below")]
+    if not rows:
+        return []
+    out = ["### Failing pillars named", ""]
+    for i, row in rows:
+        name = row["name_pillars_below"]
+        out.append(f"- Row {i} (`{row.get('reason')}`) names every pillar scored below `{name}` ({thresholds.get(name)}): a reason")
+        out.append("  code `PILLAR_<code>` for each, in pillar order, and the pillar with its score in the grounds.")
+    return out + [""]
+
+
+def _challenges() -> list[str]:
+    return [
+        "## Decided challenges",
+        "",
+        "When an objection has been upheld or a repair request granted, a later decision with the same outcome on",
+        "the same reason codes is *held* for as long as no assessment has been submitted since the challenge was",
+        "decided: the decision records what the rules give and names the challenge, and no listing is proposed on",
+        "it again. Any assessment submitted after the challenge was decided is new evidence and lifts the hold.",
+        "",
+    ]
+
+
+def _due_process(durations: dict[str, Any]) -> list[str]:
+    """How a decision becomes a listing: the lifecycle the listings service enforces, with this
+    ruleset's durations."""
+    days = durations.get("objection_days", "the ruleset's")
+    red, black = durations.get("red_months", "the ruleset's"), durations.get("black_months", "the ruleset's")
+    return [
+        "## From decision to listing",
+        "",
+        "A decision whose outcome differs from the list the enterprise is on *proposes* a listing (or its",
+        "removal); the decision alone lists no one. The enterprise is sent a notice quoting the listing's",
+        f"reference. Its objection window of {days} days opens on the day the notice reaches it: the day the",
+        "mail server accepts the e-mail, or the day a registrar records that it was served by another channel",
+        "(post, courier, in person). Until then the proposal cannot be confirmed and is not shown to the public.",
+        "After the window, with no objection open, a registrar other than the one who triggered the proposal",
+        f"confirms it: a red listing then runs {red} months, a black listing {black} months, from the day of the",
+        "confirmation.",
+        "",
+        "A listing counts from its first day through its last day (`expires_on`) inclusive and never after,",
+        "whether or not the expiry job has run; the status on any past date is answered from these dates.",
+        "An enterprise is never on both lists: a confirmed listing ends the one it replaces. When a black",
+        "listing is proposed on a confirmed knock-out for an enterprise on the red list, its red listing is",
+        "suspended at once (on neither list, shown as suspended pending review) and restored if the black",
+        "proposal is withdrawn, revoked or its objection upheld.",
+        "",
+    ]
+
+
 def render_method(doc: dict[str, Any], *, content_hash: str | None = None) -> str:
     lines: list[str] = []
     add = lines.append
@@ -86,22 +195,16 @@ def render_method(doc: dict[str, Any], *, content_hash: str | None = None) -> st
                 add(f"| {level} | {_cell(text)} |")
             add("")
 
-    agg = doc.get("aggregation") or {}
-    quorum = doc.get("quorum") or {}
     coverage = doc.get("coverage") or {}
-    add("## Aggregation")
-    add("")
-    for key, value in agg.items():
-        add(f"- `{key}`: {_cell(value)}")
-    add("")
-    add("## Quorum and independence")
-    add("")
-    for key, value in quorum.items():
-        add(f"- `{key}`: {_cell(value)}")
-    add("")
+    lines += _aggregation(doc.get("aggregation") or {})
+    lines += _quorum(doc.get("quorum") or {}, (doc.get("aggregation") or {}).get("method"))
     if coverage:
         add("## Evidence coverage")
         add("")
+        if "min_evidence_coverage" in coverage:
+            add(f"At least {_percent(coverage['min_evidence_coverage'])} of the weighted score must be backed by evidence: a")
+            add("criterion is evidence-backed when a counted assessment that scored it cites evidence for it.")
+            add("")
         for key, value in coverage.items():
             add(f"- `{key}`: {_cell(value)}")
         add("")
@@ -146,7 +249,10 @@ def render_method(doc: dict[str, Any], *, content_hash: str | None = None) -> st
     for i, row in enumerate(doc.get("outcomes") or [], start=1):
         add(f"| {i} | `{_cell(row.get('when'))}` | {row.get('outcome')} | `{row.get('reason')}` | {_cell(row.get('grounds', ''))} |")
     add("")
+    lines += _named_pillars(doc)
+    lines += _challenges()
     durations = doc.get("durations") or {}
+    lines += _due_process(durations)
     if durations:
         add("## Durations and limits")
         add("")

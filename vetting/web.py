@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from vetting.db import Database
+from vetting.db import Database, begin_for_write
 
 
 class AppState:
@@ -46,16 +46,6 @@ def ids_in_range(_endpoint: str | None, values: dict | None) -> None:
 
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def begin_for_write(session: Session) -> None:
-    """On SQLite, start the session's next transaction with the write lock (BEGIN IMMEDIATE).
-    Sessions bound to an existing connection (tests) are left as they are."""
-    from sqlalchemy.engine import Engine
-
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def request_session() -> Session:

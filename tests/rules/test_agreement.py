@@ -1,8 +1,11 @@
-"""Krippendorff's alpha against the published worked example."""
+"""Krippendorff's alpha against the published worked example, and what it is computed over."""
+
+from pathlib import Path
 
 import pytest
+import yaml
 
-from vetting.rules import krippendorff_alpha
+from vetting.rules import AssessmentFacts, CriterionScore, EnterpriseFacts, agreement_by_criterion, compile_ruleset, krippendorff_alpha
 
 # Krippendorff, "Computing Krippendorff's Alpha-Reliability" (2011): four observers, twelve units.
 UNITS = {
@@ -23,3 +26,16 @@ def test_perfect_agreement_and_no_data():
 
 def test_systematic_disagreement_is_negative():
     assert krippendorff_alpha({1: [0, 4], 2: [4, 0], 3: [0, 4]}) < 0
+
+
+def test_agreement_leaves_out_assessments_with_a_conflicted_standing():
+    doc = yaml.safe_load((Path(__file__).resolve().parents[2] / "seeds" / "rulesets" / "2026.1.yaml").read_text(encoding="utf-8"))
+    rs = compile_ruleset(doc)
+
+    def assessment(aid: int, score: int, standing: str | None) -> AssessmentFacts:
+        return AssessmentFacts(id=aid, association="A", status="submitted", conflict_declared=False,
+                               scores=(CriterionScore("E1", score),), standing=standing)
+
+    facts = [EnterpriseFacts(enterprise_id=i, assessments=(assessment(1, 3, None), assessment(2, 3, "independent"),
+                                                           assessment(3, 0, "conflicted"))) for i in (1, 2)]
+    assert agreement_by_criterion(rs, facts)["E1"]["pairable_values"] == 4

@@ -248,11 +248,17 @@ class MembershipOut(Schema):
     association = fields.Function(lambda m: m.association.code)
     enterprise_id = fields.Integer()
     since = fields.Date(allow_none=True)
-    ended_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True, metadata={"description": "the first day it no longer holds (a registrar confirmed the end)"})
+    end_requested_on = fields.Date(allow_none=True, metadata={"description": "an end asked for, waiting for a registrar"})
+    end_reason = fields.String(allow_none=True)
 
 
 class MembershipIn(StrictSchema):
     since = fields.Date(load_default=None)
+
+
+class MembershipEndIn(StrictSchema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=4000))
 
 
 @blp.route("/associations/<string:code>/members/<int:enterprise_id>")
@@ -267,7 +273,22 @@ class MemberView(MethodView):
 
     @require_roles(Role.ASSOCIATION_ADMIN, Role.REGISTRAR)
     @blp.doc(security=BEARER)
+    @blp.arguments(MembershipEndIn, location="query")
+    @blp.response(202, MembershipOut)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="an end was asked for already")
+    def delete(self, args, code: str, enterprise_id: int):  # noqa: ANN001, ANN201
+        """Ask for the membership to end. It ends when a registrar (not the one who asked)
+        confirms it, from that day; assessments filed before keep their standing."""
+        return memberships.request_end(request_session(), current_account(), code, enterprise_id, args["reason"])
+
+
+@blp.route("/associations/<string:code>/members/<int:enterprise_id>/end")
+class MemberEnd(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
     @blp.response(200, MembershipOut)
-    def delete(self, code: str, enterprise_id: int):  # noqa: ANN201
-        """End the membership (kept in history with its end date)."""
-        return memberships.end(request_session(), current_account(), code, enterprise_id)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="no end was asked for")
+    @blp.alt_response(403, schema=ApiErrorSchema, description="four eyes: you asked for this end")
+    def post(self, code: str, enterprise_id: int):  # noqa: ANN201
+        """Confirm the end of a membership: from today the enterprise is not a member."""
+        return memberships.confirm_end(request_session(), current_account(), code, enterprise_id)

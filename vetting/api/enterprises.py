@@ -148,6 +148,10 @@ class StatusSchema(Schema):
     list = fields.String(allow_none=True, metadata={"description": "red, black, or null when on neither list"})
     listing_id = fields.Integer(allow_none=True)
     since = fields.Date(allow_none=True)
+    until = fields.Date(allow_none=True, metadata={"description": "the listing's last day (it counts through this day, never after)"})
+    suspended = fields.String(allow_none=True, metadata={
+        "description": "'red' while the enterprise's red listing is suspended pending review of a knock-out black proposal "
+                       "(it is then on neither list); null otherwise"})
 
 
 class EnterpriseDetail(EnterpriseOut):

@@ -52,17 +52,19 @@ _ACCOUNT = {"id": 8, "email": "rev.li@silk.example", "display_name": "Li Wei", "
 _TOKEN = {"prefix": "3fa9c2d1", "name": "import job", "created_at": _AT, "last_used_at": None, "revoked_at": None}
 _NEW_TOKEN = {"token": "vt_3fa9c2d1_Qm9vayBvZiBleGFtcGxlcyBvbmx5LCBub3QgYSByZWFsIHRva2Vu", "prefix": "3fa9c2d1", "name": "import job"}
 _REASON = {"reason": "accreditation review found no independent reviewers"}
-_MEMBERSHIP = {"association": "SILK", "enterprise_id": 17, "since": "2025-03-01", "ended_on": None}
+_MEMBERSHIP = {"association": "SILK", "enterprise_id": 17, "since": "2025-03-01", "ended_on": None, "end_requested_on": None,
+               "end_reason": None}
 
 _LISTING = {
     "id": 88, "reference": "L2026-7F3A91C2", "kind": "listing", "enterprise_id": 17, "list": "black", "status": "proposed", "decision_id": 2051,
     "reason_codes": ["KNOCKOUT", "FORCED_EVICTION"], "grounds": "A knock-out was confirmed with evidence. Confirmed: Forced eviction without compensation.",
-    "proposed_at": _AT, "objection_deadline": "2026-12-09", "confirmed_at": None, "effective_from": None, "expires_on": None,
+    "proposed_at": _AT, "notice": "delivered", "notified_on": "2026-11-24", "objection_days": 15, "objection_deadline": "2026-12-09",
+    "confirmed_at": None, "effective_from": None, "expires_on": None,
     "ended_at": None, "end_reason": None,
 }
 _OBJECTION = {"id": 5, "reference": "O2026-2B81D0AA", "listing_id": 88, "status": "open", "filed_at": _AT, "decided_at": None,
               "decision_reason": None}
-_STATUS = {"on": "2026-11-24", "list": None, "listing_id": None, "since": None}
+_STATUS = {"on": "2026-11-24", "list": None, "listing_id": None, "since": None, "until": None, "suspended": None}
 
 #: (method, OpenAPI path) -> {"request": body, "response": body of the success response}
 _RELEASE = {
@@ -117,6 +119,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                                                 "release": _RELEASE}},
     ("post", "/api/v1/listings/{listing_id}/confirm"): {"response": dict(
         _LISTING, status="active", confirmed_at="2026-12-10T08:00:00+00:00", effective_from="2026-12-10", expires_on="2029-12-10")},
+    ("post", "/api/v1/listings/{listing_id}/service"): {
+        "request": {"method": "courier", "served_on": "2026-11-24", "note": "EMS tracking EE123456789CN, signed by the legal department",
+                    "contact_email": "compliance@bridge.example"},
+        "response": _LISTING,
+    },
     ("post", "/api/v1/listings/{listing_id}/revoke"): {
         "request": {"reason": "the knock-out evidence was found to be falsified"},
         "response": dict(_LISTING, status="revoked", ended_at=_AT, end_reason="the knock-out evidence was found to be falsified"),
@@ -202,7 +209,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "id": 9120, "at": _AT, "actor_id": 8, "actor_label": "rev.li@silk.example", "action": "assessment.submit",
         "subject_type": "assessment", "subject_id": "412", "summary": {"enterprise_id": 17}, "prev_hash": _HASH, "hash": _HASH}]},
     ("put", "/api/v1/associations/{code}/members/{enterprise_id}"): {"request": {"since": "2025-03-01"}, "response": _MEMBERSHIP},
-    ("delete", "/api/v1/associations/{code}/members/{enterprise_id}"): {"response": dict(_MEMBERSHIP, ended_on="2026-11-24")},
+    ("delete", "/api/v1/associations/{code}/members/{enterprise_id}"): {
+        "response": dict(_MEMBERSHIP, end_requested_on="2026-11-24", end_reason="resigned from the association")},
+    ("post", "/api/v1/associations/{code}/members/{enterprise_id}/end"): {
+        "response": dict(_MEMBERSHIP, ended_on="2026-11-25", end_requested_on="2026-11-24", end_reason="resigned from the association")},
 }
 
 

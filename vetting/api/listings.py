@@ -31,7 +31,13 @@ class ListingSchema(Schema):
     reason_codes = fields.List(fields.String())
     grounds = fields.String()
     proposed_at = fields.DateTime()
-    objection_deadline = fields.Date(allow_none=True)
+    notice = fields.Function(
+        lambda x: "pending" if x.status is ListingStatus.PROPOSED and x.notified_on is None else "delivered" if x.notified_on else None,
+        metadata={"description": "for a proposal: 'pending' until the notice reached the enterprise (nothing can be "
+                                 "confirmed and the window has not opened), then 'delivered'"})
+    notified_on = fields.Date(allow_none=True, metadata={"description": "the day the enterprise was notified; the window runs from it"})
+    objection_days = fields.Integer(allow_none=True)
+    objection_deadline = fields.Date(allow_none=True, metadata={"description": "the window's last day; null until notified"})
     confirmed_at = fields.DateTime(allow_none=True)
     effective_from = fields.Date(allow_none=True)
     expires_on = fields.Date(allow_none=True)
@@ -101,11 +107,36 @@ class Confirm(MethodView):
     @require_roles(Role.REGISTRAR)
     @blp.doc(security=BEARER)
     @blp.response(200, ListingSchema)
-    @blp.alt_response(409, schema=ApiErrorSchema, description="not proposed, window still open, or an objection is open")
+    @blp.alt_response(409, schema=ApiErrorSchema,
+                      description="not proposed, the enterprise not yet notified, the window still open, or an objection open")
     @blp.alt_response(403, schema=ApiErrorSchema, description="four eyes: you triggered this proposal")
     def post(self, listing_id: int):  # noqa: ANN201
-        """Confirm a proposal after its objection window; it becomes active."""
+        """Confirm a proposal once the enterprise was notified and its objection window passed;
+        it becomes active."""
         return service.confirm(request_session(), current_account(), listing_id)
+
+
+class ServiceInput(StrictSchema):
+    method = fields.String(required=True, validate=validate.OneOf(service.SERVICE_METHODS),
+                           metadata={"description": "how the notice reached the enterprise"})
+    served_on = fields.Date(required=True, metadata={"description": "the day it reached the enterprise; the window runs from it"})
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000),
+                         metadata={"description": "the proof: tracking number, signed receipt, who received it"})
+    contact_email = fields.String(load_default=None, validate=validate.Length(max=254),
+                                  metadata={"description": "an address the enterprise gave; it may object with the reference"})
+
+
+@blp.route("/<int:listing_id>/service")
+class Service(MethodView):
+    @require_roles(Role.REGISTRAR)
+    @blp.doc(security=BEARER)
+    @blp.arguments(ServiceInput)
+    @blp.response(200, ListingSchema)
+    @blp.alt_response(409, schema=ApiErrorSchema, description="not proposed, or the enterprise was notified already")
+    def post(self, args, listing_id: int):  # noqa: ANN001, ANN201
+        """Record that the notice of a proposal reached the enterprise by another channel (post,
+        courier, in person): the objection window runs from that day."""
+        return service.record_service(request_session(), current_account(), listing_id, **args)
 
 
 @blp.route("/<int:listing_id>/revoke")

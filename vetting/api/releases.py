@@ -1,4 +1,6 @@
-"""Releases over the API: the list (anyone) and publishing one now (registrars)."""
+"""Releases over the API: the list (anyone) and publishing one now (registrars). A publish
+with an ``Idempotency-Key`` is answered once: a retry with the same key and body gets the same
+answer and publishes nothing (``vetting.api.idempotency``)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from marshmallow import Schema, fields
 from vetting.api.auth import BEARER, current_account, require_roles
 from vetting.api.blueprint import Blueprint
 from vetting.api.schemas import ApiErrorSchema, StrictSchema
+from vetting.errors import Conflict
 from vetting.models import Role
 from vetting.services import releases as service
-from vetting.web import state
+from vetting.web import request_session, state
 
 blp = Blueprint("releases", __name__, url_prefix="/api/v1/releases", description="Signed releases of the lists")
 
@@ -65,10 +68,11 @@ class Releases(MethodView):
     @blp.alt_response(409, schema=ApiErrorSchema, description="another publisher took the release number first")
     @blp.alt_response(507, schema=ApiErrorSchema, description="the releases folder is out of space; the previous release is unchanged")
     def post(self, args):  # noqa: ANN001, ANN201
-        """Publish a release now (skipped when nothing changed, unless forced)."""
-        from vetting.errors import Conflict
-
-        result = service.publish(state().database, dict(current_app.config), current_account(), force=args["force"])
+        """Publish a release now (skipped when nothing changed, unless forced). Send an
+        `Idempotency-Key` header to make a retry safe: the same key and body get the first
+        answer again and never publish a second release, even with `force`."""
+        result = service.publish(state().database, dict(current_app.config), current_account(), force=args["force"],
+                                 session=request_session())
         if result.lost:
             raise Conflict(result.message, conflicting_id=result.number)
         fresh = not result.skipped

@@ -41,6 +41,9 @@ class Assessment(Base):
     #: None until the reviewer declares; submission requires a declaration either way.
     conflict_declared: Mapped[bool | None] = mapped_column(Boolean)
     conflict_note: Mapped[str | None] = mapped_column(Text)
+    #: fixed on submission from the memberships valid that day: "member", "independent", or
+    #: "conflicted" (a declared conflict of interest); never recomputed afterwards
+    standing: Mapped[str | None] = mapped_column(String(12))
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from vetting.countries import normalize_country
@@ -42,7 +42,12 @@ class Association(Base):
 
 
 class Membership(Base):
-    """An enterprise's membership in an association: the basis of conflict-of-interest rules."""
+    """An enterprise's membership in an association: the basis of conflict-of-interest rules.
+
+    A member from ``since`` (or always, when unknown) until the day before ``ended_on``. Ending
+    is asked for (``end_requested_on``) and takes effect when a registrar confirms it; each
+    assessment's standing was fixed on its submission date, so an end never re-qualifies an
+    assessment filed before it."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("association_id", "enterprise_id"),)
@@ -51,7 +56,13 @@ class Membership(Base):
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     since: Mapped[date | None] = mapped_column(Date)
+    #: the first day the enterprise is no longer a member (the day a registrar confirmed the end)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    #: an end asked for and waiting for a registrar's confirmation (four eyes)
+    end_requested_on: Mapped[date | None] = mapped_column(Date)
+    end_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     association: Mapped[Association] = relationship(back_populates="memberships")

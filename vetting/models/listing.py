@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ColumnElement, Date, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vetting.db import Base
@@ -12,9 +12,11 @@ from vetting.models.types import ListingStatus, ListType, UTCDateTime, str_enum,
 
 
 class Listing(Base):
-    """An enterprise's entry on a list. Proposed, then active after the objection window and a
-    second registrar's confirmation; it ends withdrawn, expired, removed or revoked. The database
-    refuses a second active listing for the same enterprise, so no one is on both lists."""
+    """An enterprise's entry on a list. Proposed, then active once the enterprise was notified,
+    the objection window passed and a second registrar confirmed it; it ends withdrawn, expired,
+    removed or revoked. A red listing is suspended while a knock-out black proposal is pending.
+    The database refuses a second active listing for the same enterprise, so no one is on both
+    lists."""
 
     __tablename__ = "listings"
     __table_args__ = (
@@ -40,6 +42,12 @@ class Listing(Base):
     grounds: Mapped[str] = mapped_column(Text, default="")
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     triggered_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    #: days the enterprise has to object, fixed from the ruleset when the listing is proposed
+    objection_days: Mapped[int | None] = mapped_column(Integer)
+    #: the day the enterprise was notified (notice delivered, or service recorded by a registrar);
+    #: the objection window runs from it, and nothing is confirmed before it
+    notified_on: Mapped[date | None] = mapped_column(Date)
+    #: the window's last day: ``notified_on`` plus ``objection_days``; unknown until notified
     objection_deadline: Mapped[date | None] = mapped_column(Date)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
@@ -52,6 +60,17 @@ class Listing(Base):
     events: Mapped[list[ListingEvent]] = relationship(
         back_populates="listing", cascade="all, delete-orphan", order_by="ListingEvent.id"
     )
+
+    @classmethod
+    def in_force_on(cls, day: date | ColumnElement[date]) -> ColumnElement[bool]:
+        """The listings that put an enterprise on a list on ``day``: active, through their
+        ``expires_on`` and never after, whether or not the expiry job has recorded the end."""
+        return and_(cls.status == ListingStatus.ACTIVE, cls.effective_from <= day, cls.expires_on >= day)
+
+    def lapsed(self, day: date) -> bool:
+        """Active or suspended in the database but past its last day on ``day``."""
+        return self.status in (ListingStatus.ACTIVE, ListingStatus.SUSPENDED) and self.expires_on is not None \
+            and self.expires_on < day
 
 
 class ListingEvent(Base):

@@ -4,9 +4,9 @@ change that was rolled back."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vetting.db import Base
@@ -29,3 +29,10 @@ class Notice(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: how the notice reached the enterprise: "email" (accepted by the SMTP server) or the channel a
+    #: registrar recorded ("post", "courier", "in_person", "other")
+    delivered_by: Mapped[str | None] = mapped_column(String(16))
+    #: the day it reached the enterprise (the objection window opens then)
+    served_on: Mapped[date | None] = mapped_column(Date)
+    service_note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))

@@ -110,6 +110,8 @@ class ListingStatus(str, enum.Enum):
     EXPIRED = "expired"
     REMOVED = "removed"
     REVOKED = "revoked"
+    #: a red listing held while a knock-out black proposal is pending; restored if it is withdrawn
+    SUSPENDED = "suspended"
 
 
 class RequestStatus(str, enum.Enum):

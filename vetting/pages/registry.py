@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -29,6 +29,16 @@ class DecideForm(FlaskForm):
     verdict = RadioField(_l("Decision"), choices=[SelectChoice("yes", _l("Uphold / grant")), SelectChoice("no", _l("Reject / refuse"))],
                          validators=[DataRequired(message=_l("choose a decision"))])
     reason = TextAreaField(_l("Reasons"), validators=[DataRequired(message=_l("give the reasons")), Length(max=4000)])
+
+
+class ServiceForm(FlaskForm):
+    method = SelectField(_l("How the notice reached the enterprise"), choices=[
+        SelectChoice("courier", _l("Courier")), SelectChoice("post", _l("Registered post")),
+        SelectChoice("in_person", _l("In person")), SelectChoice("other", _l("Other"))])
+    served_on = DateField(_l("Day it reached the enterprise"), validators=[DataRequired(message=_l("enter the day (YYYY-MM-DD)"))])
+    note = TextAreaField(_l("Proof (tracking number, signed receipt, who received it)"),
+                         validators=[DataRequired(message=_l("give the proof of service")), Length(max=4000)])
+    contact_email = EmailField(_l("An address the enterprise gave for replies (optional)"), validators=[Length(max=254)])
 
 
 class ObjectionForm(FlaskForm):
@@ -56,7 +66,26 @@ def listing(listing_id: int):  # noqa: ANN201
 def _listing_page(listing_id: int, errors: list[str] | None = None, status: int = 200):  # noqa: ANN202
     seen = listings.view(request_session(), current_user(), listing_id)
     return render_template("registry/listing.html", v=seen, action=ActionForm(), reason_form=ReasonForm(), decide=DecideForm(),
-                           errors=errors or []), status
+                           service=ServiceForm(), errors=errors or []), status
+
+
+@bp.post("/registry/listings/<int:listing_id>/service")
+@signed_in(Role.REGISTRAR)
+def record_service(listing_id: int):  # noqa: ANN201
+    form = ServiceForm()
+    if not form.validate_on_submit():
+        return _listing_page(listing_id, [m for msgs in form.errors.values() for m in msgs] or [gettext("the form expired; send it again")], 400)
+    try:
+        listings.record_service(request_session(), current_user(), listing_id, method=form.method.data, served_on=form.served_on.data,
+                                note=form.note.data, contact_email=(form.contact_email.data or "").strip() or None)
+    except ValidationError as exc:
+        request_session().rollback()
+        return _listing_page(listing_id, [f"{field}: {'; '.join(msgs)}" for field, msgs in exc.errors.items()], exc.status)
+    except DomainError as exc:
+        request_session().rollback()
+        return _listing_page(listing_id, [exc.message], exc.status)
+    flash(gettext("Service recorded: the objection window runs from that day."), "ok")
+    return redirect(url_for("registry.listing", listing_id=listing_id))
 
 
 @bp.post("/registry/listings/<int:listing_id>/<any(confirm, revoke):step>")

@@ -176,7 +176,7 @@ DESCRIPTIONS = {
     "legal_name": "Registered legal name", "chinese_name": "Registered Chinese name", "aliases": "Other names, ';'-joined, sorted",
     "identifiers": "scheme:value identifiers (uscc, lei, ...), ';'-joined, sorted", "country": "ISO 3166-1 alpha-2 country",
     "sector": "Sector code", "effective_from": "First day the listing is in force", "expires_on": "Last day of its term",
-    "reason_codes": "Reason codes of the decision, ';'-joined", "grounds": "Grounds in plain words",
+    "reason_codes": "Reason codes of the listing, ';'-joined, sorted", "grounds": "Grounds in plain words",
     "total_score": "Total score 0-100 of the decision", "pillar_scores": "code:score per pillar, ';'-joined",
     "ruleset_version": "Ruleset the decision was made under", "decision_id": "Stable id of the decision behind the listing",
     "first_listed": "First day the enterprise was on this list", "last_change": "Time of the listing's last transition (UTC)",

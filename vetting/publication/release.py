@@ -14,18 +14,22 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vetting import clock
+from sqlalchemy.engine import Engine
+
+from vetting.clock import Clock, clock_of
 from vetting.errors import DomainError
 from vetting.publication import files, signing
 from vetting.publication.snapshot import COLUMNS, Lines, csv_lines, refresh
 
 STALE_SECONDS = 3600  # a temporary folder older than this is a crashed build's and is removed
-CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json", ".sig": "application/octet-stream",
-                 ".pem": "application/x-pem-file", ".txt": "text/plain; charset=utf-8"}
+#: Media types of the served files. Werkzeug adds ``; charset=utf-8`` to a text type itself, so
+#: none is named here (naming it too made ``text/csv; charset=utf-8; charset=utf-8``).
+CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json", ".sig": "application/octet-stream",
+                 ".pem": "application/x-pem-file", ".txt": "text/plain"}
 
 
 def storage(config: dict[str, Any]) -> Path:
@@ -55,6 +59,11 @@ class Published:
     seconds: float = 0.0
 
     @property
+    def published(self) -> bool:
+        """Whether this run published a new release (neither skipped nor beaten to its number)."""
+        return self.path is not None and not self.skipped and not self.lost
+
+    @property
     def message(self) -> str:
         if self.skipped:
             return f"no change since release {self.number}; nothing published (use --force to publish anyway)"
@@ -75,10 +84,10 @@ def _clean_stale(folder: Path) -> None:
             pass
 
 
-def _snapshot_session(database: Any) -> Any:
-    from sqlalchemy.engine import Engine
-
+def _snapshot_session(database: Any, clock: Clock | None) -> Any:
     session = database.session()
+    if clock is not None:
+        session.info["clock"] = clock
     bind = session.get_bind()
     # Every query of the release sees one instant. (A session handed an open connection, as in
     # the tests, already runs inside its owner's transaction.)
@@ -93,20 +102,24 @@ REFRESH_ROUNDS = 3
 
 
 @contextlib.contextmanager
-def snapshot_lines(database: Any) -> Iterator[tuple[Any, Lines]]:
+def snapshot_lines(database: Any, clock: Clock | None = None) -> Iterator[tuple[Any, Lines]]:
     """A release's snapshot session and its lines, stored ones whenever they can be made
-    current. The snapshot first counts the stale lines; if there are some, it is left, the
-    stale lines are rebuilt in transactions of their own (read committed; on SQLite each span
-    is one write), and a new snapshot is taken, up to ``REFRESH_ROUNDS`` times. The last one
-    streams whatever it finds: stored lines if none is stale in it, else every line formatted
-    anew. So rebuilding decides only how fast a release is, never what it holds."""
+    current. The lines are those shown as of the snapshot's instant (``lines.as_of``, read from
+    ``clock``, else from the clock the database's sessions carry, else the system's), so the
+    day that decides which listings are in force is the day of the release's ``as_of``.
+
+    The snapshot first counts the stale lines; if there are some, it is left, the stale lines
+    are rebuilt in transactions of their own (read committed; on SQLite each span is one write),
+    and a new snapshot is taken, up to ``REFRESH_ROUNDS`` times. The last one streams whatever
+    it finds: stored lines if none is stale in it, else every line formatted anew. So
+    rebuilding decides only how fast a release is, never what it holds."""
     for attempt in range(REFRESH_ROUNDS + 1):
-        with _snapshot_session(database) as session:
-            lines = csv_lines(session)
+        with _snapshot_session(database, clock) as session:
+            lines = csv_lines(session, clock_of(session).now())
             if attempt < REFRESH_ROUNDS and lines.stale():
                 session.rollback()
                 with database.session() as writer:
-                    refresh(writer)
+                    refresh(writer, lines.day)
                 continue
             try:
                 yield session, lines
@@ -116,9 +129,11 @@ def snapshot_lines(database: Any) -> Iterator[tuple[Any, Lines]]:
             return
 
 
-def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_after: str | None = None) -> Published:
-    """Build the next release and publish it by renaming it into place. ``fail_after`` (tests
-    and fault drills only) names a step after which the build stops as if the process died."""
+def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_after: str | None = None,
+            clock: Clock | None = None) -> Published:
+    """Build the next release and publish it by renaming it into place. The release shows the
+    lists as of ``clock``'s now (see ``snapshot_lines``). ``fail_after`` (tests and fault drills
+    only) names a step after which the build stops as if the process died."""
     started = time.perf_counter()
     folder = storage(config)
     _clean_stale(folder)
@@ -128,63 +143,22 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
     build = folder / f".tmp-{number}-{uuid.uuid4().hex}"
     try:
         build.mkdir()
-        with snapshot_lines(database) as (session, lines):
-            as_of = clock.now(session)
+        with snapshot_lines(database, clock) as (_session, lines):
             snapshot = files.write_listings(build, lines)
         _stop_if(fail_after, "listings")
-        if previous is not None and not force:
-            before = manifest(folder, previous)
-            old = {f["name"]: f["sha256"] for f in before.get("files", [])}
-            if old.get("listings.csv") == snapshot.files["listings.csv"].sha256:
-                shutil.rmtree(build, ignore_errors=True)
-                return Published(previous, folder / str(previous), skipped=True, manifest=before,
-                                 seconds=time.perf_counter() - started)
-        previous_listings = folder / str(previous) / "listings.csv" if previous is not None else None
-        snapshot.files["delta.csv"] = files.write_delta(build, previous_listings, build / "listings.csv")
+        if previous is not None and not force and _unchanged(folder, previous, snapshot):
+            shutil.rmtree(build, ignore_errors=True)
+            return Published(previous, folder / str(previous), skipped=True, manifest=manifest(folder, previous),
+                             seconds=time.perf_counter() - started)
+        _write_derived(build, folder, number, previous, snapshot)
         _stop_if(fail_after, "delta")
-        with (build / "listings.csv").open(encoding="utf-8", newline="") as src, \
-                (build / "entities.ftm.json").open("w", encoding="utf-8") as out:
-            entity_count = files.entities(csv.DictReader(src, lineterminator="\n"), out)
-        snapshot.files["entities.ftm.json"] = files.describe(build / "entities.ftm.json", entity_count)
-        (build / "datapackage.json").write_bytes(files.manifest_bytes(files.datapackage(number, snapshot.files)))
-        snapshot.files["datapackage.json"] = files.describe(build / "datapackage.json", len(files.CSV_FILES))
-        now = as_of + timedelta(seconds=time.perf_counter() - started)  # on the same clock as the snapshot
-        index = {
-            "release": number, "previous": previous, "generated_at": _stamp(now), "as_of": _stamp(as_of),
-            "counts": {"red": snapshot.counts["red"], "black": snapshot.counts["black"],
-                       "total": snapshot.counts["red"] + snapshot.counts["black"]},
-            "delta_rows": snapshot.files["delta.csv"].rows,
-            "rulesets": sorted(snapshot.rulesets), "columns": list(COLUMNS),
-            "files": [{"name": w.name, "rows": w.rows, "bytes": w.bytes, "sha256": w.sha256}
-                      for w in sorted(snapshot.files.values(), key=lambda w: w.name)],
-            "signature": {"algorithm": "Ed25519", "file": "index.json.sig", "public_key": "/releases/signing-key.pem"},
-        }
-        data = files.manifest_bytes(index)
-        (build / "index.json").write_bytes(data)
-        (build / "index.json.sig").write_bytes(signing.sign(config, data))
-        # The same checksums in sha256sum's format, signed too: a consumer with openssl and
-        # sha256sum alone checks everything (docs/releases.md).
-        sums = "".join(f"{w.sha256}  {w.name}\n" for w in sorted(snapshot.files.values(), key=lambda w: w.name))
-        sums += f"{hashlib.sha256(data).hexdigest()}  index.json\n"
-        (build / "SHA256SUMS").write_text(sums, encoding="utf-8")
-        (build / "SHA256SUMS.sig").write_bytes(signing.sign(config, sums.encode("utf-8")))
+        # generated_at is on the same clock as the snapshot
+        index = _write_manifest(build, config, number, previous, snapshot, lines.as_of,
+                                lines.as_of + timedelta(seconds=time.perf_counter() - started))
         _stop_if(fail_after, "signed")
-        for path in build.iterdir():
-            path.chmod(0o444)
-        files.sync_folder(build)
         target = folder / str(number)
-        try:
-            os.rename(build, target)
-        except OSError as exc:
-            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                shutil.rmtree(build, ignore_errors=True)
-                return Published(number, lost=True, seconds=time.perf_counter() - started)
-            raise
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if not _move_into_place(build, target):
+            return Published(number, lost=True, seconds=time.perf_counter() - started)
         return Published(number, target, manifest=index, seconds=time.perf_counter() - started)
     except SimulatedCrash:
         raise  # leave the folder as a killed process would
@@ -196,6 +170,69 @@ def publish(database: Any, config: dict[str, Any], *, force: bool = False, fail_
                           f"partial build was removed; the previous release is unchanged. Free space there and publish "
                           f"again.", release=number) from exc
         raise
+
+
+def _unchanged(folder: Path, previous: int, snapshot: files.Snapshot) -> bool:
+    """Whether the new listings.csv is the previous release's, byte for byte."""
+    old = {f["name"]: f["sha256"] for f in manifest(folder, previous).get("files", [])}
+    return old.get("listings.csv") == snapshot.files["listings.csv"].sha256
+
+
+def _write_derived(build: Path, folder: Path, number: int, previous: int | None, snapshot: files.Snapshot) -> None:
+    """delta.csv (against the previous release), entities.ftm.json and datapackage.json, each
+    described in ``snapshot.files``."""
+    previous_listings = folder / str(previous) / "listings.csv" if previous is not None else None
+    snapshot.files["delta.csv"] = files.write_delta(build, previous_listings, build / "listings.csv")
+    with (build / "listings.csv").open(encoding="utf-8", newline="") as src, \
+            (build / "entities.ftm.json").open("w", encoding="utf-8") as out:
+        entity_count = files.entities(csv.DictReader(src, lineterminator="\n"), out)
+    snapshot.files["entities.ftm.json"] = files.describe(build / "entities.ftm.json", entity_count)
+    (build / "datapackage.json").write_bytes(files.manifest_bytes(files.datapackage(number, snapshot.files)))
+    snapshot.files["datapackage.json"] = files.describe(build / "datapackage.json", len(files.CSV_FILES))
+
+
+def _write_manifest(build: Path, config: dict[str, Any], number: int, previous: int | None, snapshot: files.Snapshot,
+                    as_of: datetime, generated_at: datetime) -> dict[str, Any]:
+    """index.json and its signature, and the same checksums in sha256sum's format, signed too (a
+    consumer with openssl and sha256sum alone checks everything: docs/releases.md)."""
+    described = sorted(snapshot.files.values(), key=lambda w: w.name)
+    index = {
+        "release": number, "previous": previous, "generated_at": _stamp(generated_at), "as_of": _stamp(as_of),
+        "counts": {"red": snapshot.counts["red"], "black": snapshot.counts["black"],
+                   "total": snapshot.counts["red"] + snapshot.counts["black"]},
+        "delta_rows": snapshot.files["delta.csv"].rows,
+        "rulesets": sorted(snapshot.rulesets), "columns": list(COLUMNS),
+        "files": [{"name": w.name, "rows": w.rows, "bytes": w.bytes, "sha256": w.sha256} for w in described],
+        "signature": {"algorithm": "Ed25519", "file": "index.json.sig", "public_key": "/releases/signing-key.pem"},
+    }
+    data = files.manifest_bytes(index)
+    (build / "index.json").write_bytes(data)
+    (build / "index.json.sig").write_bytes(signing.sign(config, data))
+    sums = "".join(f"{w.sha256}  {w.name}\n" for w in described) + f"{hashlib.sha256(data).hexdigest()}  index.json\n"
+    (build / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    (build / "SHA256SUMS.sig").write_bytes(signing.sign(config, sums.encode("utf-8")))
+    return index
+
+
+def _move_into_place(build: Path, target: Path) -> bool:
+    """Make the finished build read-only, sync it and rename it to ``target``: the publication.
+    False (and the build removed) when another publisher took the number first."""
+    for path in build.iterdir():
+        path.chmod(0o444)
+    files.sync_folder(build)
+    try:
+        os.rename(build, target)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            shutil.rmtree(build, ignore_errors=True)
+            return False
+        raise
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 #: The errors of a device that is full (ENOSPC) or of a quota used up (EDQUOT).

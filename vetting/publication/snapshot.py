@@ -1,19 +1,25 @@
-"""The rows of a release: every active listing with its enterprise, read in one transaction
-(repeatable read on PostgreSQL, so every query sees the same instant) and streamed in listing-id
-order; memory does not grow with the number of listings.
+"""The rows of a release: every listing in force on the release's day with its enterprise, read
+in one transaction (repeatable read on PostgreSQL, so every query sees the same instant) and
+streamed in listing-id order; memory does not grow with the number of listings.
+
+A release as of day D shows the listings with status ``active`` and ``effective_from <= D <=
+expires_on``: status follows the dates, so a listing past its ``expires_on`` is left out whether or
+not the expiry job has recorded its end, and a suspended, proposed or ended one is never shown
+(``_listed_on``; the same filter in the Python reference ``rows``). D is the UTC date of the
+release's ``as_of`` instant, read from the service clock (``vetting.clock``).
 
 ``csv_lines`` is what releases use: the database formats each row as a finished CSV line (every
 field quoted, quotes doubled) in one streamed statement (on PostgreSQL a ``COPY … TO STDOUT``
 that quotes in C), and the Python side only writes the bytes it gets, a block at a time.
 
 Formatting every line is most of a release's cost, and between two releases few lines change.
-So ``refresh`` stores each active listing's finished line (built by the same SQL, quoted in SQL)
-with the listing's *mark* read in the same statement; triggers raise a listing's mark in the
+So ``refresh`` stores the finished line of each listing shown (built by the same SQL, quoted in
+SQL) with the listing's *mark* read in the same statement; triggers raise a listing's mark in the
 transaction of any write to a row its line shows (``vetting.models.listing_line``, migration
-0008). In the release's snapshot, ``csv_lines`` first counts the active listings whose stored
-line is missing, at another mark or of another form: when there are none it streams the stored
-lines, which are then exactly what formatting them would give; otherwise it formats every line
-as before. A stored line can be late, never wrong: whether it is used is decided in the same
+0008). In the release's snapshot, ``csv_lines`` first counts the listings shown on the release's
+day whose stored line is missing, at another mark or of another form: when there are none it
+streams the stored lines of the listings shown, which are then exactly what formatting them would
+give; otherwise it formats every line as before. A stored line can be late, never wrong: whether it is used is decided in the same
 snapshot as everything else the release reads (``release.snapshot_lines`` rebuilds the stale
 lines, outside the snapshot, before a release streams them).
 
@@ -22,8 +28,8 @@ SQL to, and it documents each value's form:
 
 - text values have their line breaks (CR LF, CR, LF, VT, FF, FS, GS, RS, NEL, LS, PS) turned into
   spaces (CR LF into one) and surrounding spaces trimmed;
-- aliases and identifiers are distinct, sorted by code point and ``;``-joined, a ``;`` inside a
-  value becoming ``,``;
+- aliases, identifiers and reason codes are distinct, cleaned like any text value, sorted by
+  code point and ``;``-joined, a ``;`` inside a value becoming ``,`` (empty values dropped);
 - scores have one decimal, halves rounded up (from the four decimals they are stored with);
 - dates are ``YYYY-MM-DD``, times UTC ``YYYY-MM-DDTHH:MM:SSZ`` (seconds truncated).
 """
@@ -42,6 +48,7 @@ import orjson
 from sqlalchemy import Text, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
+from vetting import clock
 from vetting.models import Decision, Enterprise, EnterpriseAlias, Identifier, Listing, ListingEvent, ListingStatus, Ruleset
 
 #: The columns of listings.csv, red.csv and black.csv, in order. Never reorder or rename: add at
@@ -92,17 +99,20 @@ def _iso(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def rows(session: Session) -> Iterator[dict[str, Any]]:
-    """Each active listing as a row (a dict over ``COLUMNS``, every value a string), by listing
-    id: one streamed query for the listings with their enterprise and decision, and per batch one
-    query each for aliases, identifiers, first listing day and last transition."""
+def rows(session: Session, day: date | None = None) -> Iterator[dict[str, Any]]:
+    """Each listing shown on ``day`` (default: the service clock's today) as a row (a dict over
+    ``COLUMNS``, every value a string), by listing id: one streamed query for the listings with
+    their enterprise and decision, and per batch one query each for aliases, identifiers, first
+    listing day and last transition."""
+    day = clock.today(session) if day is None else day
     versions = dict(session.execute(select(Ruleset.id, Ruleset.version)).all())
     query = (select(Listing.id, Listing.list_type, Listing.enterprise_id, Enterprise.legal_name, Enterprise.chinese_name,
                     Enterprise.country, Enterprise.sector, Listing.effective_from, Listing.expires_on,
                     type_coerce(Listing.reason_codes, Text), Listing.grounds, Decision.total_score,
                     type_coerce(Decision.pillar_scores, Text), Decision.ruleset_id, Listing.decision_id)
              .join(Enterprise, Enterprise.id == Listing.enterprise_id).join(Decision, Decision.id == Listing.decision_id)
-             .where(Listing.status == ListingStatus.ACTIVE, Listing.kind == "listing").order_by(Listing.id)
+             .where(Listing.status == ListingStatus.ACTIVE, Listing.kind == "listing", Listing.effective_from <= day,
+                    Listing.expires_on >= day).order_by(Listing.id)
              .execution_options(yield_per=BATCH))
     for partition in session.execute(query).partitions():
         yield from _rows_of(session, partition, versions)
@@ -133,7 +143,7 @@ def _rows_of(session: Session, found: Any, versions: dict[int, str]) -> Iterator
             "legal_name": one_line(legal), "chinese_name": one_line(chinese),
             "aliases": _joined(aliases[ent_id]), "identifiers": _joined(identifiers[ent_id]), "country": country,
             "sector": sector, "effective_from": _iso(effective_from), "expires_on": _iso(expires_on),
-            "reason_codes": ";".join(_json(reason_codes, [])), "grounds": one_line(grounds),
+            "reason_codes": _joined(_json(reason_codes, [])), "grounds": one_line(grounds),
             "total_score": _score(total),
             "pillar_scores": ";".join(f"{code}:{_score(v)}" for code, v in sorted(pillar_scores.items()) if v is not None),
             "ruleset_version": versions.get(ruleset_id, ""), "decision_id": str(decision_id),
@@ -184,18 +194,24 @@ class _Dialect:
         return f"COALESCE(strftime('%Y-%m-%dT%H:%M:%SZ', {expr}), '')"
 
     def reason_codes(self, expr: str) -> str:
+        """``_joined`` over a JSON array of codes: distinct, cleaned, a ``;`` inside becoming
+        ``,``, empty ones dropped, sorted by code point (PostgreSQL: collation "C"; SQLite:
+        its binary collation, UTF-8 byte order, which is code point order)."""
+        def cleaned(value: str) -> str:
+            return f"replace({self.clean(value)}, ';', ',')"
+
         if self.pg:
-            # An array of strings without quotes or backslashes inside, as the service writes
-            # it (["A", "B"]), is joined by string operations: each element's text is its value.
-            # Anything else (escapes, other spacing, non-strings) is decoded by the JSON functions.
+            # A single code without quotes or backslashes inside, as the service writes most of
+            # them (["A"]), is its own sorted list, and its text is its value. Anything else
+            # (several codes, escapes, other spacing, non-strings) goes through the JSON functions.
             raw = f"CAST({expr} AS TEXT)"
-            element = '"[^"\\\\]*"'
-            simple = f"'^\\[{element}(, ?{element})*\\]$'"
-            joined = f"replace(replace(substr({raw}, 3, length({raw}) - 4), '\", \"', ';'), '\",\"', ';')"
-            general = (f"COALESCE((SELECT string_agg(c, ';' ORDER BY i) FROM json_array_elements_text({expr}) "
-                       f"WITH ORDINALITY AS t(c, i)), '')")
-            return f"CASE WHEN {raw} ~ {simple} THEN {joined} ELSE {general} END"
-        return f"COALESCE((SELECT group_concat(value, ';') FROM (SELECT value FROM json_each({expr}) ORDER BY key)), '')"
+            single = "'^\\[\"[^\"\\\\]*\"\\]$'"
+            general = (f"COALESCE((SELECT string_agg(DISTINCT w.v COLLATE \"C\", ';' ORDER BY w.v COLLATE \"C\") "
+                       f"FROM (SELECT {cleaned('t.c')} AS v FROM json_array_elements_text({expr}) AS t(c)) AS w "
+                       "WHERE w.v <> ''), '')")
+            return f"CASE WHEN {raw} ~ {single} THEN {cleaned(f'substr({raw}, 3, length({raw}) - 4)')} ELSE {general} END"
+        return (f"COALESCE((SELECT group_concat(v, ';') FROM (SELECT DISTINCT v FROM (SELECT {cleaned('value')} AS v "
+                f"FROM json_each({expr})) WHERE v <> '' ORDER BY v)), '')")
 
     def pillar_scores(self, expr: str) -> str:
         if self.pg:
@@ -226,21 +242,11 @@ def _grouped(d: _Dialect, key: str, value_sql: str, source: str) -> str:
             f"ORDER BY {key}, v) WHERE v <> '' GROUP BY {key}")
 
 
-def _fields(d: _Dialect, only: str | None = None) -> tuple[dict[str, str], str]:
-    """The SQL of each column's finished text, in file order, and the FROM … WHERE clause they
-    read from (one row per active listing; the caller orders).
-
-    ``only`` names a relation ``(id, enterprise_id, mark)`` of listings: then only their lines
-    are built (on PostgreSQL joined as ``st``), and the per-enterprise and per-listing values are computed for
-    those alone (rebuilding a few stored lines must not cost a pass over every alias)."""
-    def within(table: str, key: str, of: str) -> str:
-        return table if only is None else f"(SELECT * FROM {table} WHERE {key} IN (SELECT {of} FROM {only})) AS src"
-
-    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')",
-                       within("enterprise_aliases", "enterprise_id", "enterprise_id"))
-    identifier = d.clean("scheme || ':' || value")
-    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')",
-                           within("identifiers", "enterprise_id", "enterprise_id"))
+def _fields(d: _Dialect) -> dict[str, str]:
+    """The SQL of each column's finished text, in file order, over the relations ``_source``
+    names (``l`` the listing, ``e`` its enterprise, ``dc`` its decision, ``r`` the ruleset, ``al``
+    and ``ids`` the joined aliases and identifiers, ``fl`` the first listing day, ``lc`` the last
+    transition)."""
     fields = {
         "listing_id": d.text("l.id"), "list": d.text("l.list_type"), "enterprise_id": d.text("e.id"),
         "legal_name": d.clean("e.legal_name"), "chinese_name": d.clean("e.chinese_name"),
@@ -253,39 +259,65 @@ def _fields(d: _Dialect, only: str | None = None) -> tuple[dict[str, str], str]:
         "first_listed": d.day("fl.day"), "last_change": d.moment("lc.at"),
     }
     assert tuple(fields) == COLUMNS
-    source = ("FROM listings l " if only is None or not d.pg else f"FROM {only} st JOIN listings l ON l.id = st.id ") + (
-
-              "JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
-              "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
-              f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
-              f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
-              "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day "
-              f"FROM {within('listings', 'enterprise_id', 'enterprise_id')} WHERE kind = 'listing' "
-              "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
-              "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
-              f"LEFT JOIN (SELECT listing_id, max(at) AS at FROM {within('listing_events', 'listing_id', 'id')} "
-              "GROUP BY listing_id) lc ON lc.listing_id = l.id "
-              # SQLite: a filter, not a join (its planner would scan the relation once per listing)
-              f"WHERE {_ACTIVE}" + ("" if only is None or d.pg else f" AND l.id IN (SELECT id FROM {only})"))
-    return fields, source
+    return fields
 
 
-#: The listings a release shows.
-_ACTIVE = "l.status = 'active' AND l.kind = 'listing'"
+def _source(d: _Dialect, day: date, only: str | None = None) -> str:
+    """The FROM … WHERE clause ``_fields`` read from: one row per listing shown on ``day`` (the
+    caller orders).
+
+    ``only`` names a relation ``(id, enterprise_id, mark)`` of listings: then only their lines
+    are built (on PostgreSQL joined as ``st``), and the per-enterprise and per-listing values are
+    computed for those alone (rebuilding a few stored lines must not cost a pass over every alias)."""
+    def within(table: str, key: str, of: str) -> str:
+        return table if only is None else f"(SELECT * FROM {table} WHERE {key} IN (SELECT {of} FROM {only})) AS src"
+
+    aliases = _grouped(d, "enterprise_id", f"replace({d.clean('name')}, ';', ',')",
+                       within("enterprise_aliases", "enterprise_id", "enterprise_id"))
+    identifier = d.clean("scheme || ':' || value")
+    identifiers = _grouped(d, "enterprise_id", f"replace({identifier}, ';', ',')",
+                           within("identifiers", "enterprise_id", "enterprise_id"))
+    return (("FROM listings l " if only is None or not d.pg else f"FROM {only} st JOIN listings l ON l.id = st.id ")
+            + "JOIN enterprises e ON e.id = l.enterprise_id JOIN decisions dc ON dc.id = l.decision_id "
+            "LEFT JOIN rulesets r ON r.id = dc.ruleset_id "
+            f"LEFT JOIN ({aliases}) al ON al.enterprise_id = l.enterprise_id "
+            f"LEFT JOIN ({identifiers}) ids ON ids.enterprise_id = l.enterprise_id "
+            "LEFT JOIN (SELECT enterprise_id, list_type, min(effective_from) AS day "
+            f"FROM {within('listings', 'enterprise_id', 'enterprise_id')} WHERE kind = 'listing' "
+            "AND effective_from IS NOT NULL GROUP BY enterprise_id, list_type) fl "
+            "ON fl.enterprise_id = l.enterprise_id AND fl.list_type = l.list_type "
+            f"LEFT JOIN (SELECT listing_id, max(at) AS at FROM {within('listing_events', 'listing_id', 'id')} "
+            "GROUP BY listing_id) lc ON lc.listing_id = l.id "
+            # SQLite: a filter, not a join (its planner would scan the relation once per listing)
+            f"WHERE {_listed_on(day)}" + ("" if only is None or d.pg else f" AND l.id IN (SELECT id FROM {only})"))
 
 
-def _copy_sql() -> str:
-    """PostgreSQL: every active listing's line as COPY writes it in CSV with every field quoted
-    (quotes doubled, ``\\n`` line end, in C), by listing id. No field may be NULL: COPY writes
-    NULL unquoted."""
-    fields, source = _fields(_Dialect("postgresql"))
-    return f"COPY (SELECT {', '.join(fields.values())} {source} ORDER BY l.id) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
+def _listed_on(day: date) -> str:
+    """The listings (as ``l``) a release as of ``day`` shows: active, and in force that day, from
+    their ``effective_from`` through their ``expires_on`` inclusive, whether or not the expiry
+    job has recorded an end. A suspended, proposed or ended listing is on no list. The day is
+    written into the statement as a literal (COPY takes no parameters); it is formatted from a
+    ``date``, so it holds digits and dashes only."""
+    if not isinstance(day, date):
+        raise TypeError(f"a release's day is a date, not {type(day).__name__}")
+    literal = f"'{day:%Y-%m-%d}'"
+    return (f"l.status = 'active' AND l.kind = 'listing' AND l.effective_from <= {literal} "
+            f"AND l.expires_on >= {literal}")
 
 
-def _versions_sql() -> str:
-    """The ruleset versions of the active listings' decisions."""
+def _copy_sql(day: date) -> str:
+    """PostgreSQL: the line of every listing shown on ``day`` as COPY writes it in CSV with every
+    field quoted (quotes doubled, ``\\n`` line end, in C), by listing id. No field may be NULL:
+    COPY writes NULL unquoted."""
+    d = _Dialect("postgresql")
+    select = f"SELECT {', '.join(_fields(d).values())} {_source(d, day)} ORDER BY l.id"
+    return f"COPY ({select}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
+
+
+def _versions_sql(day: date) -> str:
+    """The ruleset versions of the decisions of the listings shown on ``day``."""
     return ("SELECT DISTINCT r.version FROM listings l JOIN decisions dc ON dc.id = l.decision_id "
-            f"JOIN rulesets r ON r.id = dc.ruleset_id WHERE {_ACTIVE} AND r.version <> ''")
+            f"JOIN rulesets r ON r.id = dc.ruleset_id WHERE {_listed_on(day)} AND r.version <> ''")
 
 
 def _line(d: _Dialect, fields: dict[str, str]) -> str:
@@ -300,12 +332,11 @@ def _line(d: _Dialect, fields: dict[str, str]) -> str:
     return f"CAST('\"' || {quoted} || '\"' || char(10) AS BLOB)"
 
 
-def _sqlite_sql() -> str:
-    """SQLite: per active listing by id, its list, its ruleset version and its finished line
-    (``\\n`` included) as UTF-8 bytes, so Python neither decodes nor encodes it."""
+def _sqlite_sql(day: date) -> str:
+    """SQLite: per listing shown on ``day`` by id, its list, its ruleset version and its finished
+    line (``\\n`` included) as UTF-8 bytes, so Python neither decodes nor encodes it."""
     d = _Dialect("sqlite")
-    fields, source = _fields(d)
-    return f"SELECT l.list_type, COALESCE(r.version, ''), {_line(d, fields)} {source} ORDER BY l.id"
+    return f"SELECT l.list_type, COALESCE(r.version, ''), {_line(d, _fields(d))} {_source(d, day)} ORDER BY l.id"
 
 
 # Stored lines (see vetting.models.listing_line): a stored line is served only at its listing's
@@ -317,27 +348,28 @@ def form(connection: Any) -> str:
     another form (another release of this software, an upgraded database) is stale."""
     dialect = connection.dialect
     d = _Dialect(dialect.name)
-    what = f"{dialect.name} {dialect.server_version_info} {_line(d, _fields(d)[0])}"
+    what = f"{dialect.name} {dialect.server_version_info} {_line(d, _fields(d))}"
     return hashlib.sha256(what.encode("utf-8")).hexdigest()[:16]
 
 
-def _stale_sql(shape: str, within: str = "") -> str:
-    """The active listings whose stored line is missing, at another mark or of another form:
-    ``(id, enterprise_id, mark)`` with their current mark, or their count and id range."""
+def _stale_sql(shape: str, day: date, within: str = "") -> str:
+    """The listings shown on ``day`` whose stored line is missing, at another mark or of another
+    form: ``(id, enterprise_id, mark)`` with their current mark, or their count and id range. (A
+    listing past its ``expires_on`` is not shown, so its line, stored or not, is never counted.)"""
     columns = {"rows": "l.id, l.enterprise_id, COALESCE(m.mark, 0) AS mark",
                "count": "count(*), min(l.id), max(l.id)"}[shape]
     return (f"SELECT {columns} FROM listings l LEFT JOIN listing_line_marks m ON m.listing_id = l.id "
-            f"LEFT JOIN listing_lines s ON s.listing_id = l.id WHERE {_ACTIVE} {within}"
+            f"LEFT JOIN listing_lines s ON s.listing_id = l.id WHERE {_listed_on(day)} {within}"
             "AND (s.listing_id IS NULL OR s.mark <> COALESCE(m.mark, 0) OR s.form <> :form)")
 
 
-def _rebuild_sql(dialect: str) -> str:
+def _rebuild_sql(dialect: str, day: date) -> str:
     """Build and store the stale lines of the listings with ids in [:low, :high]: each with the
     mark read by the same statement (one snapshot), so a change committed meanwhile leaves the
     line at an older mark than the listing's, stale again."""
     d = _Dialect(dialect)
-    fields, source = _fields(d, only="stale")
-    stale = _stale_sql("rows", "AND l.id BETWEEN :low AND :high ")
+    fields, source = _fields(d), _source(d, day, only="stale")
+    stale = _stale_sql("rows", day, "AND l.id BETWEEN :low AND :high ")
     # the mark is read by this statement, as its sources are
     mark = "st.mark" if d.pg else "COALESCE((SELECT m.mark FROM listing_line_marks m WHERE m.listing_id = l.id), 0)"
     # the span is repeated on the listings themselves, so the planner reads only those
@@ -348,11 +380,12 @@ def _rebuild_sql(dialect: str) -> str:
     return f"WITH stale AS ({stale}) INSERT OR REPLACE INTO listing_lines (listing_id, mark, form, line) {select}"
 
 
-def _stored_sql() -> str:
-    """Every active listing's stored line, by listing id. Only correct in a snapshot where
-    ``_stale_sql`` counts no stale line: then each active listing has exactly one stored line
-    (the primary key), at its current mark and in the current form."""
-    return f"SELECT s.line FROM listings l JOIN listing_lines s ON s.listing_id = l.id WHERE {_ACTIVE} ORDER BY l.id"
+def _stored_sql(day: date) -> str:
+    """The stored line of every listing shown on ``day``, by listing id. Only correct in a
+    snapshot where ``_stale_sql`` counts no stale line for the same day: then each of them has
+    exactly one stored line (the primary key), at its current mark and in the current form."""
+    return (f"SELECT s.line FROM listings l JOIN listing_lines s ON s.listing_id = l.id WHERE {_listed_on(day)} "
+            "ORDER BY l.id")
 
 
 #: Listing ids per rebuilding transaction: a cold rebuild of many lines is split so that no
@@ -364,23 +397,25 @@ REBUILD_SPAN = {"postgresql": 100_000, "sqlite": 20_000}
 ANALYZE_AFTER = 1000
 
 
-def refresh(session: Session) -> int:
-    """Build and store every stale line of an active listing (set-based, in the database),
-    committing after each span of listing ids; drop the lines of listings no longer active.
-    Returns how many lines were built. Run before a release's snapshot; never needed for
-    correctness (a release builds any line still stale in its snapshot), only for speed."""
+def refresh(session: Session, day: date | None = None) -> int:
+    """Build and store every stale line of a listing shown on ``day`` (default: the service
+    clock's today; set-based, in the database), committing after each span of listing ids; drop
+    the lines of listings not shown that day. Returns how many lines were built. Run before a
+    release's snapshot; never needed for correctness (a release builds any line still stale in
+    its snapshot), only for speed."""
+    day = clock.today(session) if day is None else day
     connection = session.connection()
     dialect = connection.dialect.name
     current = form(connection)
     if dialect == "postgresql":
         connection.exec_driver_sql("SET LOCAL jit = off")
         connection.exec_driver_sql("SET LOCAL datestyle = 'ISO'")
-    count, low, high = session.execute(text(_stale_sql("count")), {"form": current}).one()
+    count, low, high = session.execute(text(_stale_sql("count", day)), {"form": current}).one()
     session.commit()
     if not count:
         return 0
     built = 0
-    rebuild = text(_rebuild_sql(dialect))
+    rebuild = text(_rebuild_sql(dialect, day))
     span = REBUILD_SPAN.get(dialect, REBUILD_SPAN["sqlite"])
     for start in range(low, high + 1, span):
         connection = session.connection()
@@ -392,7 +427,7 @@ def refresh(session: Session) -> int:
         built += result.rowcount if dialect == "postgresql" else session.execute(text("SELECT changes()")).scalar_one()
         session.commit()
     session.execute(text("DELETE FROM listing_lines WHERE NOT EXISTS "
-                         f"(SELECT 1 FROM listings l WHERE l.id = listing_lines.listing_id AND {_ACTIVE})"))
+                         f"(SELECT 1 FROM listings l WHERE l.id = listing_lines.listing_id AND {_listed_on(day)})"))
     if dialect == "postgresql" and built >= ANALYZE_AFTER:
         # fresh statistics keep the release's stream a merge of two primary keys (no sort)
         session.execute(text("ANALYZE listing_lines, listing_line_marks"))
@@ -442,10 +477,11 @@ def _binary_rows(copy: Any) -> Iterator[bytes]:
 
 
 class Lines:
-    """The release lines of every active listing, by listing id, read in the caller's snapshot
-    and streamed (memory does not grow with the number of listings).
+    """The release lines of every listing shown as of ``as_of`` (its UTC date, ``day``; see
+    ``_listed_on``), by listing id, read in the caller's snapshot and streamed (memory does not
+    grow with the number of listings).
 
-    When every active listing has a stored line at its current mark (``refresh`` ran and
+    When every listing shown has a stored line at its current mark (``refresh`` ran and
     nothing changed since), the stored lines are streamed as they are; otherwise every line is
     formatted by the database in one statement (on PostgreSQL a COPY that quotes in C). Either
     way the bytes are the same: the stored ones were built by the same SQL, and their marks
@@ -461,7 +497,10 @@ class Lines:
     LOCAL) until it ends; the ruleset versions come from a second statement in the same
     transaction, which is one snapshot under the repeatable read a release uses."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, as_of: datetime | None = None) -> None:
+        #: the instant the release shows (default: the service clock's now), and its UTC date
+        self.as_of = clock.now(session) if as_of is None else as_of
+        self.day = self.as_of.astimezone(timezone.utc).date()
         self._connection = session.connection()
         self._pg = self._connection.dialect.name == "postgresql"
         self._running: Generator[Any, None, None] | None = None
@@ -472,10 +511,10 @@ class Lines:
         self._stale: int | None = None
 
     def stale(self) -> int:
-        """How many active listings lack a current stored line, in this snapshot (counted once:
+        """How many listings shown lack a current stored line, in this snapshot (counted once:
         the stored lines are streamed only when this is 0)."""
         if self._stale is None:
-            query = _stale_sql("count").replace(":form", "%(form)s" if self._pg else ":form")
+            query = _stale_sql("count", self.day).replace(":form", "%(form)s" if self._pg else ":form")
             raw: Any = self._connection.connection.dbapi_connection
             cursor = raw.cursor()
             try:
@@ -491,12 +530,12 @@ class Lines:
         raw: Any = self._connection.connection.dbapi_connection  # the session's own connection and transaction
         self.stored = self.stale() == 0
         with raw.cursor() as cursor:
-            self.versions.update(v for (v,) in cursor.execute(_versions_sql()))
+            self.versions.update(v for (v,) in cursor.execute(_versions_sql(self.day)))
             if self.stored:
-                with cursor.copy(f"COPY ({_stored_sql()}) TO STDOUT (FORMAT binary)") as copy:
+                with cursor.copy(f"COPY ({_stored_sql(self.day)}) TO STDOUT (FORMAT binary)") as copy:
                     yield from _batched(_binary_rows(copy))
                 return
-            with cursor.copy(_copy_sql()) as copy:
+            with cursor.copy(_copy_sql(self.day)) as copy:
                 batch: list[bytes] = []
                 for row in copy:  # one row per message
                     batch.append(bytes(row))
@@ -512,10 +551,10 @@ class Lines:
         cursor = raw.cursor()
         try:
             if self.stored:
-                self.versions.update(v for (v,) in cursor.execute(_versions_sql()))
-                cursor.execute(_stored_sql())
+                self.versions.update(v for (v,) in cursor.execute(_versions_sql(self.day)))
+                cursor.execute(_stored_sql(self.day))
             else:
-                cursor.execute(_sqlite_sql())
+                cursor.execute(_sqlite_sql(self.day))
             while batch := cursor.fetchmany(BLOCK):
                 yield batch
         finally:
@@ -573,6 +612,7 @@ def _batched(values: Iterator[bytes]) -> Iterator[list[bytes]]:
         yield batch
 
 
-def csv_lines(session: Session) -> Lines:
-    """The release lines of the active listings in the session's transaction (see ``Lines``)."""
-    return Lines(session)
+def csv_lines(session: Session, as_of: datetime | None = None) -> Lines:
+    """The release lines of the listings shown as of ``as_of`` (default: the service clock's
+    now) in the session's transaction (see ``Lines``)."""
+    return Lines(session, as_of)

@@ -18,8 +18,11 @@ from vetting.rules.canonical import canonical_json, sha256_hex
 from vetting.rules.cases import CaseResult, load_cases, run_cases
 from vetting.rules.engine import ENGINE_VERSION, Decision, decision_bytes, evaluate, rank
 from vetting.rules.facts import (
+    CHALLENGE_KINDS,
+    STANDINGS,
     AssessmentFacts,
     CriterionScore,
+    DecidedChallenge,
     EnterpriseFacts,
     Evidence,
     KnockoutFinding,
@@ -27,11 +30,12 @@ from vetting.rules.facts import (
     facts_from_document,
     facts_to_document,
 )
-from vetting.rules.schema import RulesetError, condition_context, load_document, named_values
+from vetting.rules.schema import AGGREGATION_METHODS, RulesetError, condition_context, load_document, named_values
 
 __all__ = [
-    "ENGINE_VERSION", "AssessmentFacts", "CaseResult", "agreement_by_criterion", "krippendorff_alpha", "load_cases", "run_cases", "CompiledRuleset", "CriterionScore", "Decision", "EnterpriseFacts",
-    "Evidence", "KnockoutFinding", "ProjectFacts", "RulesetError", "canonical_json", "compile_ruleset",
+    "AGGREGATION_METHODS", "CHALLENGE_KINDS", "ENGINE_VERSION", "STANDINGS", "AssessmentFacts", "CaseResult", "agreement_by_criterion",
+    "krippendorff_alpha", "load_cases", "run_cases", "CompiledRuleset", "CriterionScore", "Decision", "DecidedChallenge",
+    "EnterpriseFacts", "Evidence", "KnockoutFinding", "ProjectFacts", "RulesetError", "canonical_json", "compile_ruleset",
     "decision_bytes", "evaluate", "facts_from_document", "facts_to_document", "rank", "sha256_hex",
 ]
 

@@ -61,7 +61,8 @@ def krippendorff_alpha(units: Mapping[Any, Sequence[float | None]], level: str =
 
 
 def agreement_by_criterion(ruleset: Any, facts: Sequence[EnterpriseFacts], level: str = "interval") -> dict[str, dict[str, Any]]:
-    """Alpha per criterion, units being enterprises and values the counted assessments' scores."""
+    """Alpha per criterion, units being enterprises and values the counted assessments' scores
+    (submitted, without a conflict of interest, declared or by standing)."""
     out: dict[str, dict[str, Any]] = {}
     for criterion in ruleset.document["criteria"]:
         code = criterion["code"]
@@ -69,7 +70,7 @@ def agreement_by_criterion(ruleset: Any, facts: Sequence[EnterpriseFacts], level
         for f in facts:
             values = []
             for a in f.assessments:
-                if a.status != "submitted" or a.conflict_declared:
+                if a.status != "submitted" or a.conflicted:  # counted as the engine counts
                     continue
                 for s in a.scores:
                     if s.criterion == code and s.score is not None:

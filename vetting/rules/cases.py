@@ -1,6 +1,8 @@
 """Golden cases: facts with the outcome and reason codes a ruleset must give them.
 
 A case file is YAML: ``cases: [{name, description, facts, expect: {outcome, reason_codes}}]``.
+``expect`` may also give ``held_by``: the reference of the decided challenge that must hold
+the decision, or null when none may (checked only when given).
 To keep cases readable, an assessment may give its scores compactly:
 
 - ``all: 3`` scores every criterion of the ruleset 3;
@@ -8,19 +10,22 @@ To keep cases readable, an assessment may give its scores compactly:
 - ``evidence: all`` (the default) cites one document for every scored criterion,
   ``evidence: none`` cites nothing, or a list of criterion codes cites only those.
 
-Anything else uses the facts document form of :func:`vetting.rules.facts_to_document`.
+Anything else uses the facts document form of :func:`vetting.rules.facts_to_document`
+(``standing`` and ``submitted_at`` on an assessment, ``challenges`` on the enterprise);
+timestamps YAML reads as dates are turned back into ISO 8601 strings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from vetting.rules.engine import evaluate
-from vetting.rules.facts import facts_from_document
+from vetting.rules.engine import Decision, evaluate
+from vetting.rules.facts import EnterpriseFacts, facts_from_document
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,20 @@ def expand_assessment(criteria: list[str], a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def case_facts(ruleset: Any, case: dict[str, Any]):  # noqa: ANN201
+def _iso(value: Any) -> Any:
+    """``value`` with every date or datetime (as YAML reads unquoted timestamps) in ISO 8601."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
+
+
+def case_facts(ruleset: Any, case: dict[str, Any]) -> EnterpriseFacts:
     criteria = [c["code"] for c in ruleset.document["criteria"]]
-    doc = dict(case["facts"])
+    doc = _iso(dict(case["facts"]))
     doc.setdefault("enterprise_id", 1)
     doc["assessments"] = [
         expand_assessment(criteria, {"id": i + 1, **a}) for i, a in enumerate(doc.get("assessments") or [])
@@ -71,11 +87,20 @@ def case_facts(ruleset: Any, case: dict[str, Any]):  # noqa: ANN201
     return facts_from_document(doc)
 
 
+def _observed(decision: Decision, expect: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the case expects and what the decision gave, over the keys the case checks."""
+    expected = {"outcome": expect["outcome"], "reason_codes": list(expect["reason_codes"])}
+    got: dict[str, Any] = {"outcome": decision.outcome, "reason_codes": list(decision.reason_codes)}
+    if "held_by" in expect:
+        expected["held_by"] = expect["held_by"]
+        got["held_by"] = decision.document["held_by"]["reference"] if decision.held else None
+    return expected, got
+
+
 def run_cases(ruleset: Any, cases: list[dict[str, Any]]) -> list[CaseResult]:
     results = []
     for case in cases:
         decision = evaluate(ruleset, case_facts(ruleset, case))
-        got = {"outcome": decision.outcome, "reason_codes": list(decision.reason_codes)}
-        expected = {"outcome": case["expect"]["outcome"], "reason_codes": list(case["expect"]["reason_codes"])}
+        expected, got = _observed(decision, case["expect"])
         results.append(CaseResult(case["name"], got == expected, expected, got))
     return results

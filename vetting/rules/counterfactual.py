@@ -2,7 +2,9 @@
 
 For BLACK the target is NONE; for NONE it is RED. Knock-outs and blockers that stand in the way
 are named (they cannot be scored away). Quorum and evidence coverage, when short, are stated as
-what is missing. Then the criterion changes: starting from the current medians, the search
+what is missing (under ``median_of_association_medians`` the independent shortfall counts
+associations, as the quorum does). The search needs only the final per-criterion medians, however
+they were aggregated. Then the criterion changes: starting from the current medians, the search
 finds the fewest criteria whose median must rise (an ideal bound bisects for the smallest size
 worth trying, then per-pillar counts are tried, see ``_Space``), then lowers each raised
 criterion back to the smallest level that still reaches the target. Every answer is checked by
@@ -96,7 +98,7 @@ def what_it_would_take(ruleset: Any, model: Any, outcome: str, context: dict[str
         raised, reached = space.fewest(holds)
     plan["criterion_changes"] = [{"criterion": c, "from": medians[c], "to": raised[c]} for c, _p, _w in model.criteria if c in raised]
     plan["reachable"] = reached
-    plan["summary"] = _words(plan)
+    plan["summary"] = _words(plan, by_association=model.by_association)
     return plan
 
 
@@ -336,7 +338,10 @@ class _Balanced:
         self.size += 1
 
 
-def _words(plan: dict[str, Any]) -> str:
+def _words(plan: dict[str, Any], *, by_association: bool = False) -> str:
+    """The plan in one sentence. ``by_association``: the ruleset counts independence by
+    association (``median_of_association_medians``), so the independent shortfall is in
+    associations."""
     parts = []
     if plan["knockouts_to_clear"]:
         parts.append("clear the knock-out(s) " + ", ".join(plan["knockouts_to_clear"]))
@@ -350,7 +355,11 @@ def _words(plan: dict[str, Any]) -> str:
         if q["associations"]:
             need.append(f"assessments from {q['associations']} more association(s)")
         if q["independent"]:
-            need.append(f"{q['independent']} assessment(s) from an association the enterprise is not a member of")
+            if by_association:
+                need.append(f"assessments from {q['independent']} more association(s) none of whose counted assessments "
+                            "was filed while the enterprise was its member")
+            else:
+                need.append(f"{q['independent']} assessment(s) from an association the enterprise is not a member of")
         parts.append("obtain " + " and ".join(need))
     if plan["evidence_needed"]:
         e = plan["evidence_needed"]

@@ -2,38 +2,56 @@
 
 Steps, each recorded in the decision document so that anyone can follow it:
 
-1. **Counting.** Submitted assessments without a declared conflict of interest are counted;
-   every other one is listed as excluded with its reason (conflict_of_interest, withdrawn,
-   superseded, draft).
+1. **Counting.** Submitted assessments without a conflict of interest are counted; every other
+   one is listed as excluded with its reason (conflict_of_interest, withdrawn, superseded,
+   draft). A conflict of interest is one declared, or an assessment whose standing fixed at
+   filing is "conflicted".
 2. **Criteria.** Per criterion, the median of the counted 0–4 scores, their spread, and
-   *disputed* when the spread reaches the ruleset's ``disputed_spread``. A criterion that no
+   *disputed* when the spread reaches the ruleset's ``disputed_spread``. Under the aggregation
+   method ``median_of_association_medians`` (one association, one voice) the median is that of
+   the associations' own medians, each over its counted scores, and the entry lists them as
+   ``association_medians``; the spread stays over every counted score. A criterion that no
    counted assessment scored (all n/a) is n/a. A criterion is *evidence-backed* when a counted
    assessment that scored it cites evidence for it.
 3. **Scores.** A pillar is the weighted mean of its criterion medians on 0–100 (median / 4 ×
    100); n/a criteria drop out and the remaining weights re-normalise within the pillar. The
    total is the pillar-weighted mean of the pillars that have a score.
 4. **Coverage.** The weighted share of scored criteria that are evidence-backed.
-5. **Quorum.** Counted assessments, distinct associations, and independent assessments (from
-   associations the enterprise is not a member of), against the ruleset's minimums.
+5. **Quorum.** Counted assessments, distinct associations, and the independent count, against
+   the ruleset's minimums. An assessment is independent by the standing fixed when it was
+   filed ("independent"); without a recorded standing, when its association is not among the
+   enterprise's members. Under ``median_of_association_medians`` the independent count is of
+   associations all of whose counted assessments are independent.
 6. **Knock-outs.** A knock-out fires when a counted assessment reports it ``confirmed`` with
    evidence. Reported ``alleged`` it is an open allegation; reported confirmed without the
    evidence the ruleset requires it is a disputed knock-out. Both are red blockers, as is a
    project classed red under BRIGC.
 7. **Outcome.** The ruleset's outcome rows are tried in order against a typed context; the
-   first that holds decides. Every row tried is traced with the values it saw.
-8. **What it would take** to reach the next better outcome (see ``counterfactual``).
+   first that holds decides. Every row tried is traced with the values it saw. A row with
+   ``name_pillars_below: <threshold>`` adds a reason code ``PILLAR_<code>`` for every pillar
+   scored below that threshold and names them, with their scores, in the grounds.
+8. **Held.** When a decided challenge (upheld objection, granted repair) had the same outcome
+   on the same reason codes and no assessment has been submitted since it was decided, the
+   decision is *held*: outcome and reasons stand as the rules give them, the document names
+   the challenge under ``held_by`` and the grounds say why nothing is proposed again.
+9. **What it would take** to reach the next better outcome (see ``counterfactual``).
+
+Everything new since engine version 1.1 was first used is gated on ruleset data (the
+aggregation method, ``name_pillars_below``) or on facts that older inputs do not carry
+(standings, challenges), so stored decisions replay byte for byte.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 from vetting.rules.canonical import canonical_json, sha256_hex
 from vetting.rules.counterfactual import what_it_would_take  # it imports from here only when called
-from vetting.rules.facts import EnterpriseFacts, facts_to_document
+from vetting.rules.facts import AssessmentFacts, DecidedChallenge, EnterpriseFacts, facts_to_document, instant
 
 ENGINE_VERSION = "1.1"  # 1.1: what-it-would-take picks among equally small sets differently
 
@@ -51,6 +69,7 @@ class Decision:
     input_hash: str
     document: dict[str, Any]
     inputs: bytes = b""  # the canonical bytes of the facts (what the hash is over)
+    held: bool = False  # a decided challenge holds it (document["held_by"] names it): propose nothing
 
 
 def rank(outcome: str) -> int:
@@ -75,6 +94,9 @@ class _Model:
         self.codes = [code for code, _p, _w in self.criteria]
         self.pillars = [(p["code"], float(p["weight"])) for p in doc["pillars"]]
         self.pillar_codes = [p for p, _ in self.pillars]
+        self.pillar_names = {p["code"]: p["name"] for p in doc["pillars"]}
+        self.method = doc["aggregation"]["method"]
+        self.by_association = self.method == "median_of_association_medians"  # one association, one voice
         self.disputed_spread = int(doc["aggregation"]["disputed_spread"])
         self.renormalise = bool(doc["aggregation"]["na_renormalise_within_pillar"])
         self.quorum = doc["quorum"]
@@ -254,104 +276,12 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
     inputs = canonical_json(facts_to_document(facts), exact=True)
     input_hash = sha256_hex(inputs)
 
-    counted = []
-    excluded = []
-    for a in sorted(facts.assessments, key=_by_id):
-        if a.status in _EXCLUDED_STATUSES:
-            excluded.append({"assessment": a.id, "association": a.association, "reason": a.status})
-        elif a.conflict_declared:
-            excluded.append({"assessment": a.id, "association": a.association, "reason": "conflict_of_interest"})
-        else:
-            counted.append(a)
-
-    # One pass over the counted scores: per criterion its score entries for the document, its
-    # scored (non-n/a) values, and whether a scored answer cites evidence.
-    entries: dict[str, list[dict[str, Any]]] = {c: [] for c in model.codes}
-    scored_values: dict[str, list[Any]] = {c: [] for c in model.codes}
-    backed_codes: set[str] = set()
-    for a in counted:
-        aid = a.id
-        for s in a.scores:
-            code = s.criterion
-            listed = entries.get(code)
-            if listed is None:
-                continue
-            score = s.score
-            listed.append({"assessment": aid, "score": score})
-            if score is not None:
-                scored_values[code].append(score)
-                if s.evidence:
-                    backed_codes.add(code)
-
-    criteria_doc = []
-    medians: dict[str, float | None] = {}
-    disputed: list[str] = []
-    backed_weight = 0.0
-    scored_weight = 0.0
-    spread_limit = model.disputed_spread
-    for code, pillar, weight in model.criteria:
-        values = scored_values[code]
-        if values:
-            values.sort()
-            n = len(values)
-            half = n // 2
-            median: float | None = float(values[half]) if n % 2 else (values[half - 1] + values[half]) / 2.0
-            spread = values[-1] - values[0]
-            is_disputed = spread >= spread_limit
-            backed = code in backed_codes
-            scored_weight += weight
-            if backed:
-                backed_weight += weight
-            if is_disputed:
-                disputed.append(code)
-        else:
-            median, spread, is_disputed, backed = None, 0, False, False
-        medians[code] = median
-        criteria_doc.append({
-            "criterion": code, "pillar": pillar, "weight": weight,
-            "scores": entries[code],
-            "median": median, "spread": spread, "disputed": is_disputed,
-            "not_applicable": median is None, "evidence_backed": backed,
-        })
+    counted, excluded = _count(facts)
+    criteria_doc, medians, disputed, coverage = _criteria(model, counted)
     pillars, total = pillar_and_total(model, medians)
-    coverage = backed_weight / scored_weight if scored_weight > 0 else 0.0
-
-    associations = {a.association for a in counted}
-    independent = [a for a in counted if a.association not in facts.member_associations]
-    q = model.quorum
-    quorum = {
-        "counted": len(counted), "associations": len(associations), "independent": len(independent),
-        "min_counted": q["min_counted"], "min_associations": q["min_associations"], "min_independent": q["min_independent"],
-    }
-    quorum["met"] = (len(counted) >= q["min_counted"] and len(associations) >= q["min_associations"]
-                     and len(independent) >= q["min_independent"])
-
-    fired: dict[str, list[dict[str, Any]]] = {}
-    allegations: list[dict[str, Any]] = []
-    disputed_kos: list[dict[str, Any]] = []
-    for a in counted:
-        if not a.knockouts:
-            continue
-        for k in sorted(a.knockouts, key=lambda k: k.code):
-            spec = model.knockouts.get(k.code)
-            if spec is None:
-                continue
-            evidence = [{"kind": e.kind, "reference": e.reference} for e in k.evidence]
-            if k.status == "confirmed" and (evidence or not spec.get("evidence_required", True)):
-                fired.setdefault(k.code, []).append({"assessment": a.id, "association": a.association, "evidence": evidence,
-                                                     "description": k.description})
-            elif k.status == "confirmed":
-                disputed_kos.append({"code": k.code, "assessment": a.id, "why": "reported confirmed without the required evidence"})
-            else:
-                allegations.append({"code": k.code, "assessment": a.id, "description": k.description})
-    blockers: list[str] = []
-    if (allegations or facts.open_allegations) and "OPEN_ALLEGATION" in model.blockers:
-        blockers.append("OPEN_ALLEGATION")
-    if disputed_kos and "DISPUTED_KNOCKOUT" in model.blockers:
-        blockers.append("DISPUTED_KNOCKOUT")
-    red_projects = [p.id for p in sorted(facts.projects, key=_by_id) if p.brigc_class == "red"]
-    if red_projects and "BRIGC_RED_PROJECT" in model.blockers:
-        blockers.append("BRIGC_RED_PROJECT")
+    quorum = _quorum(model, counted, facts.member_associations)
+    fired, allegations, disputed_kos = _knockouts(model, counted)
+    blockers, red_projects = _blockers(model, facts, allegations, disputed_kos)
     knockout_codes = sorted(fired)
 
     context = build_context(model, pillars, total, coverage, quorum, knockout_codes, blockers, disputed)
@@ -363,7 +293,12 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         reasons += knockout_codes
     elif row["reason"] == "RED_BLOCKED":
         reasons += blockers
-    grounds = _grounds(model, row, context, quorum, knockout_codes, blockers, pillars)
+    below = _pillars_below(model, row, pillars)
+    reasons += [f"PILLAR_{p}" for p in below]
+    grounds = _grounds(model, row, context, quorum, knockout_codes, blockers, pillars, below)
+    held = holding_challenge(facts, outcome, reasons)
+    if held is not None:
+        grounds += " " + _held_sentence(held)
 
     rounded = {p: _r(v) for p, v in pillars.items()}
     document: dict[str, Any] = {
@@ -386,30 +321,245 @@ def evaluate(ruleset: Any, facts: EnterpriseFacts) -> Decision:
         "brigc_red_projects": red_projects,
         "trace": trace,
     }
+    if held is not None:
+        document["held_by"] = {"kind": held.kind, "reference": held.reference, "decided_at": held.decided_at}
     document["what_it_would_take"] = what_it_would_take(ruleset, model, outcome, context, medians, quorum)
     return Decision(outcome=outcome, reason_codes=tuple(reasons), total=_r(total),
                     pillars=dict(rounded), input_hash=input_hash, document=document,
-                    inputs=inputs)
+                    inputs=inputs, held=held is not None)
+
+
+def _count(facts: EnterpriseFacts) -> tuple[list[AssessmentFacts], list[dict[str, Any]]]:
+    """The counted assessments (submitted, no conflict of interest) and the excluded ones,
+    each with its reason: its status (draft, withdrawn, superseded), else
+    ``conflict_of_interest`` (declared, or the standing "conflicted" fixed at filing)."""
+    counted = []
+    excluded = []
+    for a in sorted(facts.assessments, key=_by_id):
+        if a.status in _EXCLUDED_STATUSES:
+            excluded.append({"assessment": a.id, "association": a.association, "reason": a.status})
+        elif a.conflicted:
+            excluded.append({"assessment": a.id, "association": a.association, "reason": "conflict_of_interest"})
+        else:
+            counted.append(a)
+    return counted, excluded
+
+
+def _median(values: Sequence[float]) -> float:
+    """The median of ``values``, which are sorted and not empty."""
+    n = len(values)
+    half = n // 2
+    return float(values[half]) if n % 2 else (values[half - 1] + values[half]) / 2.0
+
+
+def _criteria(model: _Model, counted: list[AssessmentFacts]) -> tuple[list[dict[str, Any]], dict[str, float | None], list[str], float]:
+    """Per criterion its document entry and median, the disputed criteria, and the evidence
+    coverage (the weighted share of scored criteria that are evidence-backed).
+
+    Under ``median`` a criterion's median is taken over every counted scored value. Under
+    ``median_of_association_medians`` each association's median over its own counted scored
+    values comes first, then the median across those (one association, one voice); the entry
+    then also carries ``association_medians``. Either way the spread (hence *disputed*) is over
+    every counted scored value, and a criterion is evidence-backed when a counted assessment
+    that scored it cites evidence for it."""
+    # One pass over the counted scores: per criterion its score entries for the document, its
+    # scored (non-n/a) values, and whether a scored answer cites evidence.
+    entries: dict[str, list[dict[str, Any]]] = {c: [] for c in model.codes}
+    scored_values: dict[str, list[Any]] = {c: [] for c in model.codes}
+    by_association: dict[str, dict[str, list[int]]] | None = {c: {} for c in model.codes} if model.by_association else None
+    backed_codes: set[str] = set()
+    for a in counted:
+        aid = a.id
+        for s in a.scores:
+            code = s.criterion
+            listed = entries.get(code)
+            if listed is None:
+                continue
+            score = s.score
+            listed.append({"assessment": aid, "score": score})
+            if score is not None:
+                scored_values[code].append(score)
+                if by_association is not None:
+                    by_association[code].setdefault(a.association, []).append(score)
+                if s.evidence:
+                    backed_codes.add(code)
+
+    criteria_doc = []
+    medians: dict[str, float | None] = {}
+    disputed: list[str] = []
+    backed_weight = 0.0
+    scored_weight = 0.0
+    spread_limit = model.disputed_spread
+    for code, pillar, weight in model.criteria:
+        values = scored_values[code]
+        association_medians: dict[str, float] = {}
+        if values:
+            values.sort()
+            if by_association is None:
+                median: float | None = _median(values)
+            else:
+                association_medians = {assoc: _median(sorted(v)) for assoc, v in sorted(by_association[code].items())}
+                median = _median(sorted(association_medians.values()))
+            spread = values[-1] - values[0]
+            is_disputed = spread >= spread_limit
+            backed = code in backed_codes
+            scored_weight += weight
+            if backed:
+                backed_weight += weight
+            if is_disputed:
+                disputed.append(code)
+        else:
+            median, spread, is_disputed, backed = None, 0, False, False
+        medians[code] = median
+        entry: dict[str, Any] = {
+            "criterion": code, "pillar": pillar, "weight": weight,
+            "scores": entries[code],
+            "median": median, "spread": spread, "disputed": is_disputed,
+            "not_applicable": median is None, "evidence_backed": backed,
+        }
+        if by_association is not None:
+            entry["association_medians"] = association_medians
+        criteria_doc.append(entry)
+    coverage = backed_weight / scored_weight if scored_weight > 0 else 0.0
+    return criteria_doc, medians, disputed, coverage
+
+
+def is_independent(assessment: AssessmentFacts, member_associations: frozenset[str]) -> bool:
+    """Whether an assessment is independent of the enterprise: by the standing fixed when it
+    was filed; when none was recorded (older facts), by the association not being among the
+    enterprise's ``member_associations``."""
+    if assessment.standing is None:
+        return assessment.association not in member_associations
+    return assessment.standing == "independent"
+
+
+def _quorum(model: _Model, counted: list[AssessmentFacts], members: frozenset[str]) -> dict[str, Any]:
+    """The quorum: counted assessments, distinct associations with a counted assessment, and
+    the independent count, against the ruleset's minimums.
+
+    Under ``median`` the independent count is of counted assessments that are independent.
+    Under ``median_of_association_medians`` it is of associations, and an association counts
+    as independent only when every one of its counted assessments is: one assessment filed
+    while the enterprise was its member makes the association's voice a member's (conservative
+    on purpose, as its median mixes that assessment in)."""
+    associations = {a.association for a in counted}
+    if model.by_association:
+        dependent = {a.association for a in counted if not is_independent(a, members)}
+        independent = len(associations - dependent)
+    else:
+        independent = sum(1 for a in counted if is_independent(a, members))
+    q = model.quorum
+    quorum: dict[str, Any] = {
+        "counted": len(counted), "associations": len(associations), "independent": independent,
+        "min_counted": q["min_counted"], "min_associations": q["min_associations"], "min_independent": q["min_independent"],
+    }
+    quorum["met"] = (len(counted) >= q["min_counted"] and len(associations) >= q["min_associations"]
+                     and independent >= q["min_independent"])
+    return quorum
+
+
+def _knockouts(model: _Model, counted: list[AssessmentFacts]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Knock-outs fired (confirmed with the evidence the ruleset requires), allegations, and
+    disputed knock-outs (confirmed without the required evidence), from counted assessments."""
+    fired: dict[str, list[dict[str, Any]]] = {}
+    allegations: list[dict[str, Any]] = []
+    disputed_kos: list[dict[str, Any]] = []
+    for a in counted:
+        if not a.knockouts:
+            continue
+        for k in sorted(a.knockouts, key=lambda k: k.code):
+            spec = model.knockouts.get(k.code)
+            if spec is None:
+                continue
+            evidence = [{"kind": e.kind, "reference": e.reference} for e in k.evidence]
+            if k.status == "confirmed" and (evidence or not spec.get("evidence_required", True)):
+                fired.setdefault(k.code, []).append({"assessment": a.id, "association": a.association, "evidence": evidence,
+                                                     "description": k.description})
+            elif k.status == "confirmed":
+                disputed_kos.append({"code": k.code, "assessment": a.id, "why": "reported confirmed without the required evidence"})
+            else:
+                allegations.append({"code": k.code, "assessment": a.id, "description": k.description})
+    return fired, allegations, disputed_kos
+
+
+def _blockers(model: _Model, facts: EnterpriseFacts, allegations: list[dict[str, Any]],
+              disputed_kos: list[dict[str, Any]]) -> tuple[list[str], list[int]]:
+    """The red blockers the ruleset knows that stand (an open allegation, reported or on the
+    register; a disputed knock-out; a project classed red under BRIGC), and the red projects."""
+    blockers: list[str] = []
+    if (allegations or facts.open_allegations) and "OPEN_ALLEGATION" in model.blockers:
+        blockers.append("OPEN_ALLEGATION")
+    if disputed_kos and "DISPUTED_KNOCKOUT" in model.blockers:
+        blockers.append("DISPUTED_KNOCKOUT")
+    red_projects = [p.id for p in sorted(facts.projects, key=_by_id) if p.brigc_class == "red"]
+    if red_projects and "BRIGC_RED_PROJECT" in model.blockers:
+        blockers.append("BRIGC_RED_PROJECT")
+    return blockers, red_projects
+
+
+def _pillars_below(model: _Model, row: dict[str, Any], pillars: dict[str, float | None]) -> list[str]:
+    """The pillars (in ruleset order) scored below the threshold the row's
+    ``name_pillars_below`` names; none when the row has no such key."""
+    name = row.get("name_pillars_below")
+    if name is None:
+        return []
+    floor = model.named[name]
+    return [p for p in model.pillar_codes if (v := pillars[p]) is not None and v < floor]
+
+
+def _named_pillars(model: _Model, row: dict[str, Any], below: list[str], pillars: dict[str, float | None]) -> str:
+    """The sentence naming the pillars below the row's threshold with their scores, e.g.
+    "Below 60: P (Project quality) 55.0."."""
+    floor = model.named[row["name_pillars_below"]]
+    return f"Below {floor:g}: " + ", ".join(f"{p} ({model.pillar_names[p]}) {pillars[p]:.1f}" for p in below) + "."
+
+
+def holding_challenge(facts: EnterpriseFacts, outcome: str, reasons: Sequence[str]) -> DecidedChallenge | None:
+    """The decided challenge that holds this decision, if any: one with the same outcome and
+    the same reason codes (in any order) after which no assessment in the facts (whatever its
+    status) was submitted. The latest such challenge is named."""
+    if not facts.challenges:
+        return None
+    same = sorted(reasons)
+    submitted = [instant(a.submitted_at) for a in facts.assessments if a.submitted_at]
+    latest = max(submitted) if submitted else None
+    holding = [
+        (instant(c.decided_at), c.reference, c) for c in facts.challenges
+        if c.outcome == outcome and sorted(c.reason_codes) == same and (latest is None or latest <= instant(c.decided_at))
+    ]
+    return max(holding, key=lambda t: (t[0], t[1]))[2] if holding else None
+
+
+def _held_sentence(challenge: DecidedChallenge) -> str:
+    day = instant(challenge.decided_at).date().isoformat()  # the date in the offset it was decided in
+    what = (f"objection {challenge.reference} upheld" if challenge.kind == "objection_upheld"
+            else f"repair {challenge.reference} granted")
+    return f"Not proposed again: {what} on {day} on the same grounds, and no new evidence has been filed since."
 
 
 def _grounds(model: _Model, row: dict[str, Any], ctx: dict[str, Any], quorum: dict[str, Any], knockouts: list[str],
-             blockers: list[str], pillars: dict[str, float | None]) -> str:
+             blockers: list[str], pillars: dict[str, float | None], below: list[str]) -> str:
+    """The row's grounds text followed by the figures behind it. Pillars the row names
+    (``below``) are stated with their scores in place of the lowest-pillar sentence."""
     text = row["grounds"].strip()
+    if below:
+        text = f"{text} {_named_pillars(model, row, below, pillars)}"
     reason = row["reason"]
     if reason == "KNOCKOUT":
         titles = "; ".join(model.knockouts[k]["title"] for k in knockouts)
         return f"{text} Confirmed: {titles}."
     if reason == "QUORUM_NOT_MET":
+        independent = "independent association(s)" if model.by_association else "independent"
         return (f"{text} Counted assessments: {quorum['counted']} of {quorum['min_counted']} needed, from "
                 f"{quorum['associations']} association(s) of {quorum['min_associations']} needed, "
-                f"{quorum['independent']} independent of {quorum['min_independent']} needed.")
+                f"{quorum['independent']} {independent} of {quorum['min_independent']} needed.")
     if reason == "INSUFFICIENT_DATA":
         return f"{text} Evidence backs {ctx['coverage'] * 100:.0f}% of the weighted score; {ctx['min_evidence_coverage'] * 100:.0f}% is needed."
     if reason == "RED_BLOCKED":
         return f"{text} Blockers: {', '.join(blockers)}."
     low = sorted(p for p, v in pillars.items() if v is not None and v < ctx["min_pillar"] + 1e-9)
     scores = f"Total {ctx['total']:.1f}; pillars " + ", ".join(f"{p} {v:.1f}" for p, v in pillars.items() if v is not None) + "."
-    if reason == "LOW_PILLAR" and low:
+    if reason == "LOW_PILLAR" and low and not below:
         return f"{text} Lowest pillar: {', '.join(low)}. {scores}"
     return f"{text} {scores}"
 

@@ -17,6 +17,10 @@ from rule_engine import DataType
 LEVELS = ("0", "1", "2", "3", "4")
 OUTCOMES = ("RED", "BLACK", "NONE")
 
+#: ``aggregation.method``: "median" takes each criterion's median over all counted assessments;
+#: "median_of_association_medians" gives each association one voice (see the engine).
+AGGREGATION_METHODS = ("median", "median_of_association_medians")
+
 #: Names a condition may use, besides the ruleset's own thresholds.
 CONDITION_TYPES: dict[str, Any] = {
     "total": DataType.FLOAT,
@@ -98,7 +102,7 @@ class CriterionSchema(_Strict):
 
 
 class AggregationSchema(_Strict):
-    method = fields.String(required=True, validate=validate.OneOf(["median"]))
+    method = fields.String(required=True, validate=validate.OneOf(AGGREGATION_METHODS))
     na_renormalise_within_pillar = fields.Boolean(required=True)
     disputed_spread = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
 
@@ -131,6 +135,10 @@ class OutcomeRowSchema(_Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     reason = fields.String(required=True, validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{1,31}$"))
     grounds = fields.String(required=True)
+    # The name of a threshold: when this row decides, every pillar scored below it is named
+    # (reason code PILLAR_<code> and in the grounds). No default, so rows without it keep
+    # exactly the document (and hash) they always had.
+    name_pillars_below = fields.String()
 
 
 class DurationsSchema(_Strict):
@@ -186,6 +194,12 @@ class RulesetSchema(_Strict):
         rows = data.get("outcomes", [])
         if rows and rows[-1]["when"].strip() != "true":
             errors.setdefault("outcomes", {})[len(rows) - 1] = {"when": ["the last row must be 'true' so every case has an outcome"]}
+        thresholds = data.get("thresholds", {})
+        for i, row in enumerate(rows):
+            named = row.get("name_pillars_below")
+            if named is not None and named not in thresholds:
+                bucket = errors.setdefault("outcomes", {})
+                bucket.setdefault(i, {})["name_pillars_below"] = [f"'{named}' is not one of the thresholds"]
         context = condition_context(named_values(data))
         for i, row in enumerate(rows):
             try:

@@ -16,6 +16,7 @@ from vetting.models import Account, Assessment, AssessmentStatus, Decision, Role
 from vetting.services import audit
 from vetting.services.actors import Actor
 from vetting.services.evaluation import evaluate_enterprise
+from vetting.services.memberships import fix_standing
 from vetting.services.rulesets import document_of
 
 
@@ -46,6 +47,7 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> tuple[Assessme
     parse(stored_payload(assessment), document_of(ruleset), complete=True)
     assessment.status = AssessmentStatus.SUBMITTED
     assessment.submitted_at = clock.now(session)
+    fix_standing(session, assessment)
     session.flush()
     decision = _reevaluate(session, actor, assessment.enterprise_id, f"assessment.submit:{assessment.id}", [
         ("assessment.submit", "assessment", assessment.id, {"enterprise_id": assessment.enterprise_id})])
@@ -203,6 +205,7 @@ def file_submitted(session: Session, actor: Actor, payload: dict) -> Submitted:
                             status=AssessmentStatus.SUBMITTED, submitted_at=clock.now(session),
                             enterprise_id=enterprise_id, project_id=project_id, summary=data.get("summary"),
                             conflict_declared=data["conflict"]["declared"], conflict_note=data["conflict"].get("note"))
+    fix_standing(session, assessment)
     session.add(assessment)
     session.flush()
     finding_ids = insert_children(session, [(assessment.id, data)])
@@ -335,6 +338,7 @@ def amend(session: Session, actor: Actor, assessment_id: int, payload: dict) -> 
                      project_id=old.project_id, submitted_at=clock.now(session))
     with session.no_autoflush:
         _apply(session, new, data)
+        fix_standing(session, new, amended_from=old.standing)
     old.status = AssessmentStatus.SUPERSEDED
     session.flush()
     session.add(new)

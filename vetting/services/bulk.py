@@ -50,6 +50,7 @@ from vetting.services.actors import Actor
 from vetting.services.assessment_input import parse
 from vetting.services.assessments import check_targets, insert_children
 from vetting.services.evaluation import evaluate_many
+from vetting.services.memberships import members_on, standing_of
 from vetting.services.rows import insert_rows, refresh_statistics
 from vetting.services.rulesets import active_ruleset
 
@@ -139,9 +140,12 @@ def _insert_chunk(session: Session, ruleset_id: int,
     """Store a chunk of parsed, checked records as submitted assessments with set-based
     inserts (one statement per table); returns the new ids in record order."""
     now = clock.now(session)
+    members = members_on(session, [(reviewer.association_id, data["enterprise_id"]) for data, _k, _d, reviewer, _w in pending],
+                         now.date())
     rows = [{"enterprise_id": data["enterprise_id"], "project_id": data.get("project_id"), "association_id": reviewer.association_id,
              "reviewer_id": reviewer.id, "ruleset_id": ruleset_id, "status": AssessmentStatus.SUBMITTED,
              "conflict_declared": data["conflict"]["declared"], "conflict_note": data["conflict"].get("note"),
+             "standing": standing_of(data["conflict"]["declared"], (reviewer.association_id, data["enterprise_id"]) in members),
              "summary": data.get("summary"), "created_at": now, "updated_at": now, "submitted_at": now, "version": 1}
             for data, _key, _digest, reviewer, _where in pending]
     ids = insert_rows(session, Assessment, rows, return_ids=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import BindParameter, ColumnElement, Integer, Text, any_, bindparam, select, text
+from sqlalchemy import BindParameter, ColumnElement, Integer, Text, any_, bindparam, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -35,9 +35,13 @@ from vetting.models import (
     Enterprise,
     EvidenceReference,
     KnockoutFinding,
+    Listing,
     Membership,
+    Objection,
     Outcome,
     Project,
+    RepairRequest,
+    RequestStatus,
     Ruleset,
 )
 from vetting.services.actors import SYSTEM, Actor, actor_id
@@ -95,7 +99,7 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
 
     assessment_rows = session.execute(
         select(Assessment.id, Assessment.enterprise_id, Association.code, Assessment.status, Assessment.conflict_declared,
-               Assessment.project_id, Assessment.submitted_at)
+               Assessment.project_id, Assessment.submitted_at, Assessment.standing)
         .join(Association, Association.id == Assessment.association_id)
         .where(among(Assessment.enterprise_id, ids), Assessment.status.in_(_INPUT_STATUSES))
         .order_by(Assessment.id)
@@ -142,12 +146,43 @@ def load_facts(session: Session, enterprise_ids: Sequence[int]) -> dict[int, rul
         ):
             findings[aid].append(Finding(code, status.value, tuple(evidence_by_finding.get(fid, ())), description or ""))
 
-    return _facts(ids, members, projects, assessment_rows, scores, findings)
+    challenges: dict[int, list[rules.DecidedChallenge]] = defaultdict(list)
+    for row in session.execute(_challenges_query(among, ids)):
+        challenges[row[0]].append(_challenge(*row[1:]))
+    return _facts(ids, members, projects, assessment_rows, scores, findings, challenges)
+
+
+def _challenges_query(among: Callable[[ColumnElement, Sequence[int]], ColumnElement[bool]], ids: Sequence[int]):  # noqa: ANN202
+    """Upheld objections and granted repairs on the enterprises' listings, with the outcome and
+    reason codes of the decision each listing was proposed on: (enterprise id, kind,
+    reference, outcome, reason codes, decided at)."""
+    objections = (select(Listing.enterprise_id, literal("objection_upheld"), Objection.reference, Decision.outcome,
+                         Decision.reason_codes, Objection.decided_at)
+                  .join(Listing, Listing.id == Objection.listing_id).join(Decision, Decision.id == Listing.decision_id)
+                  .where(among(Listing.enterprise_id, ids), Objection.status == RequestStatus.UPHELD))
+    repairs = (select(Listing.enterprise_id, literal("repair_granted"), RepairRequest.reference, Decision.outcome,
+                      Decision.reason_codes, RepairRequest.decided_at)
+               .join(Listing, Listing.id == RepairRequest.listing_id).join(Decision, Decision.id == Listing.decision_id)
+               .where(among(Listing.enterprise_id, ids), RepairRequest.status == RequestStatus.GRANTED))
+    return union_all(objections, repairs)
+
+
+def _challenge(kind: str, reference: str, outcome: Outcome | str, reason_codes: list[str], decided_at: datetime) -> rules.DecidedChallenge:
+    return rules.DecidedChallenge(kind=kind, reference=reference, outcome=getattr(outcome, "value", outcome),
+                                  reason_codes=tuple(reason_codes), decided_at=_iso(decided_at))
+
+
+def _iso(at: datetime | None) -> str | None:
+    """The one text form of a stored instant in the facts (aware, UTC)."""
+    if at is None:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def _facts(ids: list[int], members: dict[int, set[str]], projects: dict[int, list[rules.ProjectFacts]],
            assessment_rows: Sequence, scores: dict[int, list[rules.CriterionScore]],
-           findings: dict[int, list[rules.KnockoutFinding]]) -> dict[int, rules.EnterpriseFacts]:
+           findings: dict[int, list[rules.KnockoutFinding]],
+           challenges: dict[int, list[rules.DecidedChallenge]]) -> dict[int, rules.EnterpriseFacts]:
     """The facts of each of ``ids`` from what :func:`load_facts` read, in its orders."""
     assessments: dict[int, list[rules.AssessmentFacts]] = defaultdict(list)
     for r in assessment_rows:
@@ -160,7 +195,8 @@ def _facts(ids: list[int], members: dict[int, set[str]], projects: dict[int, lis
                 scores=tuple(scores.get(r.id, ())),
                 knockouts=tuple(findings.get(r.id, ())),
                 project_id=r.project_id,
-                submitted_at=r.submitted_at.isoformat() if r.submitted_at else None,
+                submitted_at=_iso(r.submitted_at),
+                standing=r.standing,
             )
         )
     return {
@@ -169,6 +205,7 @@ def _facts(ids: list[int], members: dict[int, set[str]], projects: dict[int, lis
             member_associations=frozenset(members.get(ent_id, ())),
             projects=tuple(projects.get(ent_id, ())),
             assessments=tuple(assessments.get(ent_id, ())),
+            challenges=tuple(challenges.get(ent_id, ())),
         )
         for ent_id in ids
     }
@@ -262,7 +299,7 @@ _FEW = 20
 _FACTS_IN_ONE = text("""
 WITH a AS (
   SELECT a.id, a.enterprise_id, s.code, a.status, a.conflict_declared, a.project_id,
-         to_char(a.submitted_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS submitted_at
+         to_char(a.submitted_at, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS submitted_at, a.standing
   FROM assessments a JOIN associations s ON s.id = a.association_id
   WHERE a.enterprise_id = ANY(:ids) AND a.status = ANY(:statuses)
 )
@@ -271,8 +308,8 @@ SELECT
    WHERE m.enterprise_id = ANY(:ids) AND m.ended_on IS NULL)::text,
   (SELECT json_agg(json_build_array(p.id, p.enterprise_id, p.host_country, p.equator_category, p.brigc_class) ORDER BY p.id)
    FROM projects p WHERE p.enterprise_id = ANY(:ids))::text,
-  (SELECT json_agg(json_build_array(id, enterprise_id, code, status, conflict_declared, project_id, submitted_at) ORDER BY id)
-   FROM a)::text,
+  (SELECT json_agg(json_build_array(id, enterprise_id, code, status, conflict_declared, project_id, submitted_at, standing)
+   ORDER BY id) FROM a)::text,
   (SELECT json_agg(json_build_array(e.finding_id, e.kind, e.reference) ORDER BY e.id) FROM evidence_references e
    WHERE e.assessment_id IN (SELECT id FROM a) AND e.finding_id IS NOT NULL)::text,
   (SELECT json_agg(json_build_array(assessment_id, doc)) FROM (
@@ -282,7 +319,16 @@ SELECT
      SELECT assessment_id, json_agg(json_build_array(criterion, score, justification) ORDER BY criterion) AS doc
      FROM assessment_scores WHERE assessment_id IN (SELECT id FROM a) GROUP BY assessment_id) t)::text,
   (SELECT json_agg(json_build_array(f.id, f.assessment_id, f.code, f.status, f.description) ORDER BY f.id)
-   FROM knockout_findings f WHERE f.assessment_id IN (SELECT id FROM a))::text
+   FROM knockout_findings f WHERE f.assessment_id IN (SELECT id FROM a))::text,
+  (SELECT json_agg(json_build_array(t.enterprise_id, t.kind, t.reference, t.outcome, t.reason_codes,
+                                    to_char(t.decided_at, 'YYYY-MM-DD"T"HH24:MI:SS.US')) ORDER BY t.decided_at, t.reference)
+   FROM (SELECT l.enterprise_id, 'objection_upheld' AS kind, o.reference, d.outcome, d.reason_codes, o.decided_at
+         FROM objections o JOIN listings l ON l.id = o.listing_id JOIN decisions d ON d.id = l.decision_id
+         WHERE l.enterprise_id = ANY(:ids) AND o.status = 'upheld'
+         UNION ALL
+         SELECT l.enterprise_id, 'repair_granted', r.reference, d.outcome, d.reason_codes, r.decided_at
+         FROM repair_requests r JOIN listings l ON l.id = r.listing_id JOIN decisions d ON d.id = l.decision_id
+         WHERE l.enterprise_id = ANY(:ids) AND r.status = 'granted') t)::text
 """).bindparams(bindparam("ids", type_=postgresql.ARRAY(Integer)), bindparam("statuses", type_=postgresql.ARRAY(Text)))
 
 
@@ -295,13 +341,14 @@ class _AssessmentRow:
     conflict_declared: bool
     project_id: int | None
     submitted_at: datetime | None
+    standing: str | None
 
 
 def _load_few(session: Session, ids: list[int]) -> tuple:
     """What :func:`load_facts` reads, for a few enterprises on PostgreSQL, in one statement."""
     row = session.execute(_FACTS_IN_ONE, {"ids": ids, "statuses": [s.value for s in _INPUT_STATUSES]}).one()
-    members_json, projects_json, assessments_json, finding_evidence_json, evidence_json, scores_json, findings_json = (
-        orjson.loads(v) if v is not None else [] for v in row)
+    (members_json, projects_json, assessments_json, finding_evidence_json, evidence_json, scores_json, findings_json,
+     challenges_json) = (orjson.loads(v) if v is not None else [] for v in row)
     members: dict[int, set[str]] = defaultdict(set)
     for ent_id, code in members_json:
         members[ent_id].add(code)
@@ -310,10 +357,12 @@ def _load_few(session: Session, ids: list[int]) -> tuple:
         projects[ent_id].append(rules.ProjectFacts(id=project_id, host_country=host_country, equator_category=equator_category,
                                                    brigc_class=brigc_class))
     assessment_rows = [
-        _AssessmentRow(aid, ent_id, code, AssessmentStatus(status), conflict, project_id,
-                       datetime.fromisoformat(submitted).replace(tzinfo=timezone.utc) if submitted else None)
-        for aid, ent_id, code, status, conflict, project_id, submitted in assessments_json
+        _AssessmentRow(aid, ent_id, code, AssessmentStatus(status), conflict, project_id, _utc(submitted), standing)
+        for aid, ent_id, code, status, conflict, project_id, submitted, standing in assessments_json
     ]
+    challenges: dict[int, list[rules.DecidedChallenge]] = defaultdict(list)
+    for ent_id, kind, reference, outcome, reason_codes, decided_at in challenges_json:
+        challenges[ent_id].append(_challenge(kind, reference, outcome, reason_codes, _utc(decided_at)))
     evidence_by_finding: dict[int, list[rules.Evidence]] = defaultdict(list)
     for finding_id, kind, reference in finding_evidence_json:
         evidence_by_finding[finding_id].append(rules.Evidence(kind, reference))
@@ -322,7 +371,11 @@ def _load_few(session: Session, ids: list[int]) -> tuple:
     findings: dict[int, list[rules.KnockoutFinding]] = defaultdict(list)
     for finding_id, aid, code, status, description in findings_json:
         findings[aid].append(rules.KnockoutFinding(code, status, tuple(evidence_by_finding.get(finding_id, ())), description or ""))
-    return members, projects, assessment_rows, scores, findings
+    return members, projects, assessment_rows, scores, findings, challenges
+
+
+def _utc(text_value: str | None) -> datetime | None:
+    return datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc) if text_value else None
 
 
 def _decision_values(ruleset: Ruleset, facts: rules.EnterpriseFacts, result: rules.Decision, trigger: str,
@@ -395,10 +448,11 @@ def evaluate_many(session: Session, actor: Actor | None, enterprise_ids: Iterabl
             t2 = time.perf_counter()
             now = clock.now(session)
             values = [_decision_values(ruleset, f, r, trigger, actor, now) for f, r in results]
+            held = [r.held for _f, r in results]
             del facts, results
             decision_ids = _store(session, values)
             t3 = time.perf_counter()
-            _propose(session, actor, values, decision_ids)
+            _propose(session, actor, values, decision_ids, held)
             t4 = time.perf_counter()
         finally:
             if gc_was_enabled:
@@ -418,13 +472,14 @@ def _store(session: Session, values: list[dict]) -> list[int]:
     return insert_rows(session, Decision, values, return_ids=True)
 
 
-def _propose(session: Session, actor: Actor | None, values: list[dict], decision_ids: list[int]) -> None:
+def _propose(session: Session, actor: Actor | None, values: list[dict], decision_ids: list[int], held: list[bool]) -> None:
     """Hand the stored decisions to the listings service, which proposes what they call for."""
     from vetting.services import listings
 
     listings.on_decisions(session, actor or SYSTEM, [
-        listings.DecisionMade(decision_id, v["enterprise_id"], v["ruleset_id"], v["outcome"].value, v["reason_codes"], v["document"])
-        for v, decision_id in zip(values, decision_ids)
+        listings.DecisionMade(decision_id, v["enterprise_id"], v["ruleset_id"], v["outcome"].value, v["reason_codes"], v["document"],
+                              is_held)
+        for v, decision_id, is_held in zip(values, decision_ids, held)
     ])
 
 

@@ -1,7 +1,8 @@
 """Delivering the outbox of notices by SMTP, with retries and backoff.
 
 Notices are written by the change they announce (see ``listings``). This job sends each
-undelivered notice whose time has come, records the delivery, and on failure records the error
+undelivered notice whose time has come, records the delivery (a proposal's objection window
+opens on the day its notice is accepted by the SMTP server), and on failure records the error
 and schedules the next attempt after an exponential backoff (1, 2, 4, ... minutes, at most a
 day). Each notice is committed on its own, so one bad address does not hold the rest back. A
 crash between sending and committing can send a notice twice; each message carries a stable
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 
 from vetting import clock
 from vetting.errors import ValidationError
-from vetting.models import Notice
+from vetting.models import Listing, Notice
+from vetting.services import audit, listings
+from vetting.services.actors import SystemActor
 
 MAX_BACKOFF = timedelta(days=1)
 
@@ -113,10 +116,23 @@ def deliver(session: Session, smtp_url: str, *, limit: int = 200, timeout: float
         else:
             notice.attempts += 1
             notice.sent_at = clock.now(session)
+            notice.served_on, notice.delivered_by = clock.today(session), "email"
             notice.last_error = None
+            _opened(session, notice)
             report.sent += 1
         session.commit()
     return report
+
+
+def _opened(session: Session, notice: Notice) -> None:
+    """A delivered notice of a proposal opens the proposal's objection window, in the same
+    transaction that records the delivery."""
+    if notice.listing_id is None or notice.kind != "listing.proposed":
+        return
+    listing = session.get(Listing, notice.listing_id, with_for_update=True)
+    actor = SystemActor("jobs")
+    audit.append_many(session, actor, [("notice.deliver", "notice", notice.id, {"listing_id": listing.id, "to": notice.to_email}),
+                                       *listings.open_window(session, actor, listing, notice.served_on, "email")])
 
 
 def undelivered(session: Session, *, limit: int = 200) -> list[Notice]:

@@ -42,6 +42,7 @@ from vetting.models import (
 from vetting.services import audit
 from vetting.services.accounts import hash_password, issue_token
 from vetting.services.actors import Actor
+from vetting.services.memberships import fix_standing
 from vetting.services.rulesets import RulesetSpec, read_ruleset_file, store_ruleset
 
 EVIDENCE_KINDS = ("document", "url", "site_visit", "interview", "audit_report", "registry_extract")
@@ -424,6 +425,7 @@ def apply_demo(session: Session, actor: Actor, bundle: SeedBundle, report: SeedR
                 assessment.evidence.append(EvidenceReference(finding=finding, kind=ev["kind"], reference=ev["reference"], description=ev["description"]))
         session.add(assessment)
         session.flush()
+        fix_standing(session, assessment)
         audit.record(session, actor, "assessment.submit", "assessment", assessment.id,
                      {"enterprise_id": assessment.enterprise_id, "association": rec["association"]})
         report.assessments += 1

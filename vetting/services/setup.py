@@ -79,13 +79,14 @@ def _index_missing(session: Session) -> bool:
 def _demo_history(session: Session) -> tuple[int, int]:
     """Give the demo a past: each enterprise is evaluated when its last assessment came in (the
     demo's dates end a few days before today), and every proposal whose objection window has
-    closed since was confirmed the day after by a demo registrar. Proposals still inside their
-    window stay open. Returns (decisions, listings confirmed); commits."""
+    closed since was confirmed the day after by a demo registrar (each notice recorded as handed
+    over on the day of its proposal). Proposals still inside their window stay open. Returns (decisions, listings confirmed); commits."""
     from vetting.clock import FixedClock
     from vetting.models import Account, Assessment, Listing, ListingStatus, Role
     from vetting.services import listings
 
     system_now = clock.now(session)
+    outer_clock = session.info.get("clock")
     last = session.execute(select(Assessment.enterprise_id, func.max(Assessment.submitted_at))
                            .group_by(Assessment.enterprise_id)).all()
     by_time: dict = defaultdict(list)
@@ -103,6 +104,14 @@ def _demo_history(session: Session) -> tuple[int, int]:
         registrar = session.scalar(select(Account).where(Account.role == Role.REGISTRAR).order_by(Account.id))
         confirmed = 0
         for proposal in session.scalars(select(Listing).where(Listing.status == ListingStatus.PROPOSED)
+                                        .order_by(Listing.proposed_at, Listing.id)).all():
+            if registrar is None:
+                continue
+            # the demo enterprises' notices were handed over on the day of the proposal
+            session.info["clock"] = FixedClock(proposal.proposed_at)
+            listings.record_service(session, registrar, proposal.id, method="other", served_on=proposal.proposed_at.date(),
+                                    note="demo data: the notice was handed to the enterprise when the proposal was made")
+        for proposal in session.scalars(select(Listing).where(Listing.status == ListingStatus.PROPOSED)
                                         .order_by(Listing.objection_deadline, Listing.id)).all():
             day = proposal.objection_deadline + timedelta(days=1)
             if registrar is None or day > system_now.date():
@@ -112,6 +121,8 @@ def _demo_history(session: Session) -> tuple[int, int]:
             confirmed += 1
     finally:
         session.info.pop("clock", None)
+        if outer_clock is not None:
+            session.info["clock"] = outer_clock
     from vetting.services.search import refresh_token_stats
 
     refresh_token_stats(session)
