@@ -5,8 +5,9 @@ times every call, and the record of the writes the server acknowledged.
 accredits a few associations, creates reviewer and registrar accounts with their bearer tokens
 through the account service, registers generated enterprises through the enterprise service,
 and files, on a clock standing 20 days in the past, three assessments each from three
-associations for some of them: their decisions propose listings whose 15-day objection window
-has already closed, so registrars can confirm them on the live server.
+associations for some of them: their decisions propose listings, each notice recorded as served
+that day, whose 15-day objection window has already closed, so registrars can confirm them on
+the live server.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import select
+
 from bench.names import generate
 from vetting.clock import FixedClock
 from vetting.db import Database, make_engine
@@ -28,6 +31,7 @@ from vetting.resources import bundled_path
 from vetting.services import accounts as accounts_service
 from vetting.services import assessments as assessments_service
 from vetting.services import enterprises as enterprises_service
+from vetting.services import listings as listings_service
 from vetting.services.actors import SystemActor
 from vetting.services.setup import initialize
 
@@ -81,6 +85,7 @@ def prepare(url: str, *, enterprises: int = 300, proposals: int = 40, seed: int 
         initialize(db, bundled_path("seeds"), demo=False)
         reviewers: list[Reviewer] = []
         registrars: list[str] = []
+        registrar_ids: list[int] = []
         with db.session() as session:
             for code, name in ASSOCIATIONS:
                 accounts_service.accredit_association(session, SETUP, code=code, name=name, country="CN")
@@ -92,6 +97,7 @@ def prepare(url: str, *, enterprises: int = 300, proposals: int = 40, seed: int 
             for i in range(2):
                 made = accounts_service.create_account(session, SETUP, email=f"registrar{i}@registry.bench.example", role="registrar")
                 registrars.append(made.token)
+                registrar_ids.append(made.account.id)
         generated = list(generate(enterprises, seed))
         ids: list[int] = []
         with db.session() as session:
@@ -104,7 +110,7 @@ def prepare(url: str, *, enterprises: int = 300, proposals: int = 40, seed: int 
         proposed = ids[:proposals]
         decisions = 0
         past = FixedClock(datetime.now(timezone.utc) - timedelta(days=20))
-        from vetting.models import Account
+        from vetting.models import Account, Listing, ListingStatus
 
         with db.session() as session:
             session.info["clock"] = past
@@ -117,6 +123,11 @@ def prepare(url: str, *, enterprises: int = 300, proposals: int = 40, seed: int 
                     assessments_service.file_and_submit(session, accounts[reviewer.account_id], payload(rnd, enterprise_id, level))
                     decisions += 1
                 past.advance(minutes=1)
+            # each notice was served (by post) the day its proposal was made
+            registrar = session.get(Account, registrar_ids[0])
+            for proposal in session.scalars(select(Listing).where(Listing.status == ListingStatus.PROPOSED).order_by(Listing.id)).all():
+                listings_service.record_service(session, registrar, proposal.id, method="post", served_on=proposal.proposed_at.date(),
+                                                note="bench: served by post the day it was proposed")
         names = [n for ent in generated for n in (ent.legal_name, ent.chinese_name, *ent.aliases) if n]
         return World(reviewers=reviewers, registrars=registrars, enterprises=ids, work=ids[proposals:], proposed=proposed,
                      usccs=[e.uscc for e in generated], names=names, setup_decisions=decisions)

@@ -148,7 +148,7 @@ def registrar_loop(port: int, log: Log, token: str, stop: float, seed: int) -> N
     while time.monotonic() < stop:
         call = client.call("GET /api/v1/listings?status=proposed", "GET", "/api/v1/listings?status=proposed&limit=1000")
         today = datetime.now(timezone.utc).date().isoformat()
-        due = [p["id"] for p in (call.body or []) if call.status == 200 and p["objection_deadline"] < today]
+        due = [p["id"] for p in (call.body or []) if call.status == 200 and p["objection_deadline"] and p["objection_deadline"] < today]
         if not due:
             time.sleep(0.5)
             continue

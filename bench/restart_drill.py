@@ -97,7 +97,7 @@ def registrar_loop(port: int, log: Log, token: str, stop: threading.Event, seed:
     client = Client(port, log, token)
     while not stop.is_set():
         call = client.call("read: GET /api/v1/listings?status=proposed", "GET", "/api/v1/listings?status=proposed&limit=1000")
-        due = [p["id"] for p in (call.body or []) if call.status == 200 and p["objection_deadline"] < time.strftime("%Y-%m-%d")]
+        due = [p["id"] for p in (call.body or []) if call.status == 200 and p["objection_deadline"] and p["objection_deadline"] < time.strftime("%Y-%m-%d")]
         if due:
             listing_id = rnd.choice(due)
             call = client.call("write: POST /api/v1/listings/{id}/confirm", "POST", f"/api/v1/listings/{listing_id}/confirm")
