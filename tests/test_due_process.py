@@ -321,3 +321,27 @@ def test_a_high_total_failing_only_the_red_pillar_floor_names_the_pillar(client,
     assert decision["outcome"] == "NONE" and decision["reason_codes"] == ["RED_PILLAR_FLOOR", "PILLAR_P"]
     page = client.get(f"/api/v1/enterprises/{enterprise.id}").get_json()
     assert "P (Project quality) 50.0" in page["grounds"]
+
+
+# -- the repair limit's date is exact ----------------------------------------------------------
+
+def test_a_refused_repair_names_the_exact_day_twelve_months_after_the_last_request(client, session, clock, make_account,
+                                                                                   make_association, make_enterprise, token):
+    enterprise = make_enterprise(contact_email="legal@x.example")
+    _file(client, _reviewers(make_association, make_account, token, 1)[0], _body(enterprise.id, 2, knockout="FORCED_EVICTION"))
+    registrar = make_account("registrar")
+    proposal = listings.open_proposal(session, enterprise.id)
+    serve_notice(session, registrar, proposal)
+    clock.advance(days=16)
+    listings.confirm(session, registrar, proposal.id)
+    clock.at = datetime(2028, 6, 1, 9, 0, tzinfo=timezone.utc)
+    repair = {"reference": proposal.reference, "contact_email": "legal@x.example", "remediation": "Households compensated."}
+    first = client.post("/api/v1/repair-requests", json=repair)
+    assert first.status_code == 201
+    client.post(f"/api/v1/repair-requests/{first.get_json()['id']}/decide", headers=token(registrar),
+                json={"granted": False, "reason": "not all households yet"})
+    clock.at = datetime(2029, 5, 31, 9, 0, tzinfo=timezone.utc)
+    refused = client.post("/api/v1/repair-requests", json=repair)
+    assert refused.status_code == 409 and refused.get_json()["earliest"] == "2029-06-01"
+    clock.at = datetime(2029, 6, 1, 9, 0, tzinfo=timezone.utc)
+    assert client.post("/api/v1/repair-requests", json=repair).status_code == 201

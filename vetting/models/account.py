@@ -35,6 +35,8 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: carried by every sign-in session; signing out or a new password raises it, ending every copy
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     association: Mapped[Association | None] = relationship(back_populates="accounts")

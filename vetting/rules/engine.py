@@ -398,8 +398,15 @@ def _criteria(model: _Model, counted: list[AssessmentFacts]) -> tuple[list[dict[
             if by_association is None:
                 median: float | None = _median(values)
             else:
-                association_medians = {assoc: _median(sorted(v)) for assoc, v in sorted(by_association[code].items())}
-                median = _median(sorted(association_medians.values()))
+                groups = by_association[code]
+                if len(groups) == len(values):
+                    # one score per association (the usual case): each is its association's
+                    # median, and the median across them is the median of the sorted values
+                    association_medians = {assoc: float(v[0]) for assoc, v in sorted(groups.items())}
+                    median = _median(values)
+                else:
+                    association_medians = {assoc: _median(sorted(v)) for assoc, v in sorted(groups.items())}
+                    median = _median(sorted(association_medians.values()))
             spread = values[-1] - values[0]
             is_disputed = spread >= spread_limit
             backed = code in backed_codes
