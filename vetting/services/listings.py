@@ -283,6 +283,8 @@ def _restore_suspended(session: Session, actor: Actor, ended: Listing) -> list[t
     if red.lapsed(clock.today(session)):
         return [_move(session, actor, red, ListingStatus.EXPIRED, f"expired on {red.expires_on:%Y-%m-%d} while suspended",
                       "listing.expire", ended=True)]
+    if active_listing(session, ended.enterprise_id) is not None:  # another listing took effect meanwhile: never two
+        return [_move(session, actor, red, ListingStatus.REMOVED, "superseded while suspended", "listing.remove", ended=True)]
     return [_move(session, actor, red, ListingStatus.ACTIVE, f"restored: black listing {ended.reference} did not take effect",
                   "listing.restore")]
 
@@ -396,6 +398,8 @@ def record_service(session: Session, actor: Actor, listing_id: int, *, method: s
                           day=f"{listing.notified_on:%Y-%m-%d}"), conflicting_id=listing.id)
     notice = session.scalar(select(Notice).where(Notice.listing_id == listing.id, Notice.kind == "listing.proposed")
                             .order_by(Notice.id).limit(1))
+    if notice is None:
+        raise Conflict(M_("no notice was written for %(reference)s", reference=listing.reference), conflicting_id=listing.id)
     notice.sent_at, notice.served_on, notice.delivered_by = clock.now(session), served_on, method
     notice.service_note, notice.recorded_by_id = note.strip(), actor_id(actor)
     notice.next_attempt_at, notice.last_error = None, None
